@@ -1,0 +1,118 @@
+// `npm start`'s process: every service in one process with no external infrastructure.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import WebSocket from "ws";
+import { freePort, repoPath, waitFor } from "@chorus/testing";
+
+const CONTRACTS = [
+  "chorus.api.v1.ServerService",
+  "chorus.guild.v1.GuildService",
+  "chorus.relay.v1.RelayService",
+  "chorus.gateway.v1.GatewayService",
+  "chorus.push.v1.PushService",
+  "chorus.voice.v1.VoiceService",
+  "chorus.storage.v1.StorageService",
+  "chorus.search.v1.SearchService",
+];
+
+describe("embedded mode", () => {
+  let child: ChildProcess;
+  let stdout = "";
+  const ports = { http: 0, gateway: 0, grpc: 0 };
+
+  before(async () => {
+    ports.http = await freePort();
+    ports.gateway = await freePort();
+    ports.grpc = await freePort();
+    child = spawn(process.execPath, [repoPath("launcher/dist/src/embedded.js")], {
+      env: {
+        ...process.env,
+        // No etcd, Redis or database: embedded mode must not need them.
+        CHORUS_ETCD_ENDPOINTS: "http://127.0.0.1:1",
+        CHORUS_HTTP_PORT: String(ports.http),
+        CHORUS_GATEWAY_PORT: String(ports.gateway),
+        CHORUS_GRPC_PORT: String(ports.grpc),
+        CHORUS_GATEWAY_HEARTBEAT_MS: "1000",
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stdout += d));
+    await waitFor("embedded Chorus to print its URLs", () => stdout.includes("Chorus is running"), 20_000);
+  });
+
+  after(() => {
+    child.kill("SIGKILL");
+  });
+
+  it("prints the URLs it serves", () => {
+    assert.match(stdout, new RegExp(`http\\s+http://127\\.0\\.0\\.1:${ports.http}`));
+    assert.match(stdout, new RegExp(`gateway\\s+ws://127\\.0\\.0\\.1:${ports.gateway}`));
+    assert.match(stdout, new RegExp(`grpc\\s+http://127\\.0\\.0\\.1:${ports.grpc}`));
+  });
+
+  it("GET /healthz reports every service SERVING", async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.http}/healthz`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { status: string; mode: string; services: Record<string, { status: string }> };
+    assert.equal(body.status, "ok");
+    assert.equal(body.mode, "embedded");
+    assert.deepEqual(Object.keys(body.services).sort(), ["api", "gateway", "guild", "push", "relay", "search", "storage", "voice"]);
+    for (const [name, s] of Object.entries(body.services)) assert.equal(s.status, "SERVING", name);
+  });
+
+  it("GET /metrics serves Prometheus metrics including the RPCs /healthz made", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
+    assert.match(text, /^rpc_server_requests_total\{service="chorus.storage.v1.StorageService",method="GetStatus",code="ok"\} [1-9]/m);
+    assert.match(text, /^rpc_client_requests_total\{service="chorus.storage.v1.StorageService",method="GetStatus",code="ok"\} [1-9]/m);
+  });
+
+  it("the Connect API answers on the HTTP edge", async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.http}/chorus.api.v1.ServerService/GetServerInfo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { gatewayUrl: string; services: { name: string; status: string }[] };
+    assert.equal(body.gatewayUrl, `ws://127.0.0.1:${ports.gateway}`);
+    assert.equal(body.services.length, 8);
+    assert.ok(body.services.every((s) => s.status === "SERVING_STATUS_SERVING"));
+  });
+
+  it("every contract answers gRPC health on the one shared port", async () => {
+    const definition = protoLoader.loadSync("grpc/health/v1/health.proto", { includeDirs: [repoPath("proto")], enums: String });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+    const client = new pkg.grpc.health.v1.Health(`127.0.0.1:${ports.grpc}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      Check(r: object, cb: (e: Error | null, v: { status: string }) => void): void;
+    };
+    try {
+      for (const service of CONTRACTS) {
+        const res = await new Promise<{ status: string }>((resolve, reject) =>
+          client.Check({ service }, (err, v) => (err ? reject(err) : resolve(v))),
+        );
+        assert.equal(res.status, "SERVING", service);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  it("the gateway WebSocket says HELLO, acknowledges heartbeats and rejects garbage with 4002", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${ports.gateway}/?v=10&encoding=json`);
+    const messages: { op: number; d?: { heartbeat_interval?: number } }[] = [];
+    ws.on("message", (data) => messages.push(JSON.parse(data.toString())));
+    await waitFor("HELLO", () => messages.length >= 1);
+    assert.equal(messages[0].op, 10);
+    assert.equal(messages[0].d?.heartbeat_interval, 1000);
+    ws.send(JSON.stringify({ op: 1, d: null }));
+    await waitFor("HEARTBEAT_ACK", () => messages.some((m) => m.op === 11));
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    ws.send("{not json");
+    assert.equal(await closed, 4002);
+  });
+});

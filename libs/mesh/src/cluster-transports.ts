@@ -1,0 +1,35 @@
+import type { Transport } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { clientObservability } from "./rpc-observability.js";
+import type { ServiceInstance } from "./registry.js";
+
+/**
+ * gRPC over h2c to other instances: one HTTP/2 connection per address, multiplexing every
+ * call, pinged so that a dead peer is noticed, closed when the instance leaves the registry.
+ */
+export class ClusterTransports {
+  private readonly byAddress = new Map<string, { transport: Transport; sessions: Http2SessionManager }>();
+
+  transportFor(instance: ServiceInstance): Transport {
+    let entry = this.byAddress.get(instance.address);
+    if (!entry) {
+      const baseUrl = `http://${instance.address}`;
+      const sessions = new Http2SessionManager(baseUrl, { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 60_000 });
+      const transport = createGrpcTransport({ baseUrl, sessionManager: sessions, interceptors: [clientObservability()] });
+      this.byAddress.set(instance.address, (entry = { transport, sessions }));
+    }
+    return entry.transport;
+  }
+
+  release(instance: ServiceInstance): void {
+    const entry = this.byAddress.get(instance.address);
+    if (!entry) return;
+    this.byAddress.delete(instance.address);
+    entry.sessions.abort();
+  }
+
+  closeAll(): void {
+    for (const { sessions } of this.byAddress.values()) sessions.abort();
+    this.byAddress.clear();
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./repo.js";
+export * from "./infra.js";
+export * from "./ports.js";
+export * from "./service-process.js";
+export * from "./otlp-receiver.js";

@@ -1,0 +1,45 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { metricsRegistry, serverObservability, type ServiceContext } from "@chorus/mesh";
+import { probeServices } from "./service-probe.js";
+
+export interface HttpEdgeOptions {
+  host: string;
+  port: number;
+  routes: (router: ConnectRouter) => void;
+}
+
+/**
+ * The public HTTP edge: the Connect API (chorus.api.v1) for first-party clients over HTTP/1.1
+ * and HTTP/2, /healthz with the status of every service, and /metrics. The Discord-compatible
+ * /api/v10 routes join it with the accounts and guilds work.
+ */
+export async function startHttpEdge(ctx: ServiceContext, options: HttpEdgeOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  await app.register(fastifyConnectPlugin, { routes: options.routes, interceptors: [serverObservability()] });
+
+  app.get("/healthz", async (_req, reply) => {
+    const services = await probeServices(ctx);
+    const ok = services.every((s) => s.serving);
+    return reply.code(ok ? 200 : 503).send({
+      status: ok ? "ok" : "degraded",
+      version: ctx.version,
+      mode: ctx.mode,
+      services: Object.fromEntries(
+        services.map((s) => [
+          s.name,
+          { status: s.serving ? "SERVING" : "NOT_SERVING", instances: s.instances, healthy_instances: s.healthyInstances },
+        ]),
+      ),
+    });
+  });
+
+  app.get("/metrics", async (_req, reply) => {
+    reply.header("content-type", metricsRegistry.contentType);
+    return metricsRegistry.metrics();
+  });
+
+  await app.listen({ host: options.host, port: options.port });
+  return app;
+}
