@@ -51,8 +51,8 @@ if (files.length === 0) {
 
 let infra = { env: {}, started: [] };
 if (integration.length > 0) {
-  console.error('test: bringing up etcd and Redis on 127.0.0.1 (scripts/infra.mjs)');
-  infra = await infraUp(['etcd', 'redis']);
+  console.error('test: bringing up etcd, Redis and Cassandra on 127.0.0.1 (scripts/infra.mjs)');
+  infra = await infraUp(['etcd', 'redis', 'cassandra']);
 }
 
 console.error(`test: ${unit.length} unit and ${integration.length} integration test files with ${nodeBinary}`);

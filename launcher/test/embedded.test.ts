@@ -2,6 +2,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import WebSocket from "ws";
@@ -21,9 +24,11 @@ const CONTRACTS = [
 describe("embedded mode", () => {
   let child: ChildProcess;
   let stdout = "";
+  let dataDir = "";
   const ports = { http: 0, gateway: 0, grpc: 0 };
 
   before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "chorus-embedded-"));
     ports.http = await freePort();
     ports.gateway = await freePort();
     ports.grpc = await freePort();
@@ -35,6 +40,7 @@ describe("embedded mode", () => {
         CHORUS_HTTP_PORT: String(ports.http),
         CHORUS_GATEWAY_PORT: String(ports.gateway),
         CHORUS_GRPC_PORT: String(ports.grpc),
+        CHORUS_DATA_DIR: dataDir,
         CHORUS_GATEWAY_HEARTBEAT_MS: "1000",
         LOG_LEVEL: "warn",
       },
@@ -47,6 +53,7 @@ describe("embedded mode", () => {
 
   after(() => {
     child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("prints the URLs it serves", () => {

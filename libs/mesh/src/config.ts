@@ -76,6 +76,12 @@ export const meshEnvSchema = z.object({
   CHORUS_ADVERTISE_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, "must be host:port").optional(),
   CHORUS_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 of [A-Za-z0-9._-]").optional(),
   CHORUS_ETCD_ENDPOINTS: env.urlList("http://127.0.0.1:2379"),
+  /** Registry namespace, for several deployments (or test runs) on one etcd. */
+  CHORUS_REGISTRY_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1-63 of [a-z0-9-]")
+    .refine((v) => v !== "services", "must not be \"services\"")
+    .optional(),
   /** Registry lease TTL: a crashed instance disappears at most this long after it died. */
   CHORUS_LEASE_TTL_SECONDS: env.positiveInt(10),
   /** Deadline applied to every mesh call that does not set its own. */

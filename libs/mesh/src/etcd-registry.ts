@@ -5,15 +5,23 @@ import { registryMetrics } from "./metrics.js";
 
 export const REGISTRY_PREFIX = "/chorus/services/";
 
+/** Key prefix of a registry namespace: deployments (or test runs) sharing one etcd stay apart. */
+export function registryPrefix(namespace?: string): string {
+  return namespace ? `/chorus/${namespace}/services/` : REGISTRY_PREFIX;
+}
+
 export interface EtcdRegistryOptions {
   endpoints: string[];
   /** Lease TTL in seconds: how long a crashed instance stays listed. */
   leaseTtlSeconds: number;
+  /** Optional namespace: keys live under /chorus/<namespace>/services/ instead. */
+  namespace?: string;
   logger: Logger;
 }
 
 /**
- * Service registry on etcd. Each instance lives at /chorus/services/<service>/<id> under a
+ * Service registry on etcd. Each instance lives at /chorus/services/<service>/<id> (or under
+ * /chorus/<namespace>/services/ when a namespace is configured) under a
  * lease kept alive by etcd3; a crashed process stops renewing and etcd deletes its key when
  * the lease expires. One prefix watch, started at the revision of the initial read so no
  * change is missed, keeps the local cache current.
@@ -24,26 +32,28 @@ export class EtcdRegistry implements ServiceRegistry {
   private readonly cache = new InstanceCache((service, count) => registryMetrics.instances.set({ service }, count));
   private watcher?: Watcher;
   private readonly registrations = new Set<EtcdRegistration>();
+  private readonly prefix: string;
 
   constructor(private readonly options: EtcdRegistryOptions) {
     this.client = new Etcd3({ hosts: options.endpoints, dialTimeout: 3000 });
+    this.prefix = registryPrefix(options.namespace);
   }
 
   async start(): Promise<void> {
-    const initial = await this.client.getAll().prefix(REGISTRY_PREFIX).exec();
+    const initial = await this.client.getAll().prefix(this.prefix).exec();
     for (const kv of initial.kvs) this.applyPut(kv);
     const revision = BigInt(initial.header.revision) + 1n;
-    this.watcher = await this.client.watch().prefix(REGISTRY_PREFIX).startRevision(revision.toString()).create();
+    this.watcher = await this.client.watch().prefix(this.prefix).startRevision(revision.toString()).create();
     this.watcher.on("put", (kv) => this.applyPut(kv));
     this.watcher.on("delete", (kv) => {
-      const parsed = parseKey(kv.key.toString());
+      const parsed = parseKey(this.prefix, kv.key.toString());
       if (parsed) this.cache.remove(parsed.service, parsed.id);
     });
     this.watcher.on("error", (err) => this.options.logger.warn({ err }, "registry watch error; etcd3 reconnects"));
   }
 
   async register(instance: ServiceInstance): Promise<Registration> {
-    const registration = new EtcdRegistration(this.client, instance, this.options);
+    const registration = new EtcdRegistration(this.client, `${this.prefix}${instance.service}/${instance.id}`, instance, this.options);
     await registration.establish();
     this.registrations.add(registration);
     return {
@@ -84,9 +94,9 @@ export class EtcdRegistry implements ServiceRegistry {
   }
 }
 
-function parseKey(key: string): { service: string; id: string } | undefined {
-  if (!key.startsWith(REGISTRY_PREFIX)) return undefined;
-  const [service, id] = key.slice(REGISTRY_PREFIX.length).split("/");
+function parseKey(prefix: string, key: string): { service: string; id: string } | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const [service, id] = key.slice(prefix.length).split("/");
   return service && id ? { service, id } : undefined;
 }
 
@@ -94,15 +104,13 @@ function parseKey(key: string): { service: string; id: string } | undefined {
 class EtcdRegistration {
   private lease?: Lease;
   private revoked = false;
-  private readonly key: string;
 
   constructor(
     private readonly client: Etcd3,
+    private readonly key: string,
     private readonly instance: ServiceInstance,
     private readonly options: EtcdRegistryOptions,
-  ) {
-    this.key = `${REGISTRY_PREFIX}${instance.service}/${instance.id}`;
-  }
+  ) {}
 
   async establish(): Promise<void> {
     const lease = this.client.lease(this.options.leaseTtlSeconds, { autoKeepAlive: true });

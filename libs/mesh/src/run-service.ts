@@ -91,6 +91,7 @@ export async function runService(module: ServiceModule): Promise<void> {
   const registry = new EtcdRegistry({
     endpoints: config.CHORUS_ETCD_ENDPOINTS,
     leaseTtlSeconds: config.CHORUS_LEASE_TTL_SECONDS,
+    namespace: config.CHORUS_REGISTRY_NAMESPACE,
     logger,
   });
   try {

@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor/index.js";
-import { freePort, repoPath, requireEtcd, runProcess, startServiceProcess, waitFor, type ServiceProcess } from "@chorus/testing";
+import { freePort, repoPath, requireEtcd, runProcess, startServiceProcess, testNamespace, waitFor, type ServiceProcess } from "@chorus/testing";
 
 const SERVICES = {
   api: "chorus.api.v1.ServerService",
@@ -74,7 +74,7 @@ describe("standard gRPC tooling against every service (cluster mode)", () => {
 
   before(async () => {
     const endpoints = await requireEtcd();
-    const env = { CHORUS_ETCD_ENDPOINTS: endpoints.join(",") };
+    const env = { CHORUS_ETCD_ENDPOINTS: endpoints.join(","), CHORUS_REGISTRY_NAMESPACE: testNamespace() };
     const httpPort = String(await freePort());
     const gatewayPort = String(await freePort());
     const started = await Promise.all(
@@ -86,7 +86,7 @@ describe("standard gRPC tooling against every service (cluster mode)", () => {
   });
 
   after(async () => {
-    await Promise.all(Object.values(processes).map((p) => p.kill("SIGKILL")));
+    await Promise.all(Object.values(processes).map((p) => p.kill("SIGTERM")));
   });
 
   it("grpc-js health checks: the server and its contract are SERVING, unknown names are NOT_FOUND", async () => {

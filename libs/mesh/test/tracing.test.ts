@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { freePort, OtlpReceiver, requireEtcd, startServiceProcess, waitFor, type ReceivedSpan, type ServiceProcess } from "@chorus/testing";
+import { freePort, OtlpReceiver, requireEtcd, startServiceProcess, testNamespace, waitFor, type ReceivedSpan, type ServiceProcess } from "@chorus/testing";
 
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -18,6 +18,7 @@ describe("distributed tracing across services", () => {
     const otlp = await receiver.start();
     const env = {
       CHORUS_ETCD_ENDPOINTS: endpoints.join(","),
+      CHORUS_REGISTRY_NAMESPACE: testNamespace(),
       OTEL_TRACES_EXPORTER: "otlp",
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
@@ -34,7 +35,7 @@ describe("distributed tracing across services", () => {
   });
 
   after(async () => {
-    await Promise.all(processes.map((p) => p.kill("SIGKILL")));
+    await Promise.all(processes.map((p) => p.kill("SIGTERM")));
     await receiver.stop();
   });
 

@@ -20,3 +20,31 @@ export async function requireEtcd(): Promise<string[]> {
   }
   return endpoints;
 }
+
+export function cassandraContactPoints(): string[] {
+  return (process.env.CHORUS_CASSANDRA_CONTACT_POINTS ?? "127.0.0.1:9042").split(",").map((s) => s.trim());
+}
+
+/** Fails with instructions unless a CQL port answers. */
+export async function requireCassandra(): Promise<string[]> {
+  const points = cassandraContactPoints();
+  const [host, port = "9042"] = points[0].split(":");
+  const { connect } = await import("node:net");
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host, port: Number(port) });
+    socket.setTimeout(2000, () => socket.destroy(new Error("timeout")));
+    socket.once("connect", () => {
+      socket.end();
+      resolve();
+    });
+    socket.once("error", (err) =>
+      reject(new Error(`Cassandra is not reachable at ${points[0]} (${err.message}); start it with \`npm run infra -- up cassandra\` (or run the whole suite with \`npm test\`, which starts it)`)),
+    );
+  });
+  return points;
+}
+
+/** A registry namespace of its own, so a suite never sees instances of other runs on one etcd. */
+export function testNamespace(): string {
+  return `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}

@@ -1,18 +1,85 @@
-import type { ServiceModule } from "@chorus/mesh";
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { z } from "zod";
+import { env, loadConfig, type ServiceModule } from "@chorus/mesh";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
+import { createStorageHandlers } from "./storage-handlers.js";
+import { StorageCounters } from "./storage-metrics.js";
+import type { MessageStore } from "./message-store.js";
 
-/** The storage service module: its contract handlers, started by main.ts or the embedded launcher. */
+const CONSISTENCY = {
+  ONE: "one",
+  TWO: "two",
+  THREE: "three",
+  QUORUM: "quorum",
+  ALL: "all",
+  LOCAL_QUORUM: "localQuorum",
+  EACH_QUORUM: "eachQuorum",
+  LOCAL_ONE: "localOne",
+} as const;
+
+const storageEnvSchema = z.object({
+  /** Database backend; embedded mode defaults to sqlite, cluster mode to cassandra. */
+  CHORUS_STORAGE_BACKEND: z.enum(["sqlite", "cassandra"]).optional(),
+  /** Folder of embedded-mode data. */
+  CHORUS_DATA_DIR: z.string().default(".chorus/data"),
+  /** SQLite database file; defaults to <CHORUS_DATA_DIR>/messages.db. */
+  CHORUS_SQLITE_PATH: z.string().optional(),
+  CHORUS_CASSANDRA_CONTACT_POINTS: z
+    .string()
+    .default("127.0.0.1:9042")
+    .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean)),
+  CHORUS_CASSANDRA_LOCAL_DC: z.string().min(1).default("datacenter1"),
+  CHORUS_CASSANDRA_KEYSPACE: z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, "must be a lowercase CQL identifier").default("chorus"),
+  /** Replication of a keyspace this service creates: SimpleStrategy:N or NetworkTopologyStrategy:dc=N,... */
+  CHORUS_CASSANDRA_REPLICATION: z
+    .string()
+    .regex(/^(SimpleStrategy(:\d+)?|NetworkTopologyStrategy:[A-Za-z0-9_.-]+=\d+(,[A-Za-z0-9_.-]+=\d+)*)$/, "must be SimpleStrategy:N or NetworkTopologyStrategy:dc=N,...")
+    .default("SimpleStrategy:1"),
+  CHORUS_CASSANDRA_CONSISTENCY: z.enum(Object.keys(CONSISTENCY) as [keyof typeof CONSISTENCY]).default("LOCAL_QUORUM"),
+  /** Per-request driver timeout; keep it below the callers' deadline (CHORUS_RPC_TIMEOUT_MS). */
+  CHORUS_CASSANDRA_REQUEST_TIMEOUT_MS: env.positiveInt(2000),
+});
+
+/** The storage service module: the only process that talks to the message database. */
 export const storageService: ServiceModule = {
   name: "storage",
   contracts: [StorageService],
   async start(ctx) {
+    const config = loadConfig(storageEnvSchema, ctx.env);
+    const backend = config.CHORUS_STORAGE_BACKEND ?? (ctx.mode === "embedded" ? "sqlite" : "cassandra");
+    const counters = new StorageCounters(backend);
+    let store: MessageStore;
+    if (backend === "cassandra") {
+      const { CassandraMessageStore } = await import("./cassandra-store.js");
+      store = new CassandraMessageStore({
+        contactPoints: config.CHORUS_CASSANDRA_CONTACT_POINTS,
+        localDataCenter: config.CHORUS_CASSANDRA_LOCAL_DC,
+        keyspace: config.CHORUS_CASSANDRA_KEYSPACE,
+        replication: config.CHORUS_CASSANDRA_REPLICATION,
+        consistency: CONSISTENCY[config.CHORUS_CASSANDRA_CONSISTENCY],
+        requestTimeoutMs: config.CHORUS_CASSANDRA_REQUEST_TIMEOUT_MS,
+        onQuery: counters.onQuery,
+      });
+    } else {
+      const { SqliteMessageStore } = await import("./sqlite-store.js");
+      const path = config.CHORUS_SQLITE_PATH ?? join(config.CHORUS_DATA_DIR, "messages.db");
+      if (path !== ":memory:") mkdirSync(join(path, ".."), { recursive: true });
+      store = new SqliteMessageStore({ path, onQuery: counters.onQuery });
+    }
+    try {
+      await store.open();
+    } catch (err) {
+      throw new Error(`storage: cannot open the ${backend} backend: ${(err as Error).message}`, { cause: err });
+    }
+    ctx.logger.info({ backend }, "message store open");
+    const handlers = createStorageHandlers(store, () => ctx.nodeInfo(), counters);
     return {
+      metadata: { backend },
       routes(router) {
-        router.service(StorageService, {
-          getStatus: () => ({ node: ctx.nodeInfo(), backend: "none" }),
-        });
+        router.service(StorageService, handlers);
       },
-      async stop() {},
+      stop: () => store.close(),
     };
   },
 };

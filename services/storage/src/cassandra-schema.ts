@@ -1,0 +1,99 @@
+import type { Client } from "cassandra-driver";
+
+/**
+ * Versioned CQL migrations, applied in order at start-up. Each statement is idempotent
+ * (IF NOT EXISTS), and the versions already applied are recorded in schema_migrations, so a
+ * restart — or two storage nodes starting together — applies nothing twice. New tables (the
+ * guild and user data of later work) are added as new versions at the end of this list.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (keyspace: string) => string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "messages in 10-day buckets, pins per channel",
+    statements: (ks) => [
+      // One partition per channel per 10-day bucket, newest message first: loading a channel
+      // reads the head of one partition.
+      `CREATE TABLE IF NOT EXISTS ${ks}.messages (
+        channel_id bigint,
+        bucket int,
+        message_id bigint,
+        guild_id bigint,
+        author_id bigint,
+        content text,
+        type int,
+        flags int,
+        edited_at timestamp,
+        tts boolean,
+        mention_everyone boolean,
+        mentions list<bigint>,
+        mention_roles list<bigint>,
+        pinned boolean,
+        attachments text,
+        embeds text,
+        components text,
+        message_reference text,
+        webhook_id bigint,
+        application_id bigint,
+        interaction_metadata text,
+        nonce text,
+        author_username text,
+        author_avatar text,
+        PRIMARY KEY ((channel_id, bucket), message_id)
+      ) WITH CLUSTERING ORDER BY (message_id DESC)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.channel_pins (
+        channel_id bigint,
+        message_id bigint,
+        pinned_at timestamp,
+        PRIMARY KEY (channel_id, message_id)
+      ) WITH CLUSTERING ORDER BY (message_id DESC)`,
+    ],
+  },
+];
+
+/** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */
+export function replicationCql(spec: string): string {
+  const [strategy, rest = ""] = spec.split(":");
+  if (strategy === "SimpleStrategy") {
+    const rf = Number(rest || "1");
+    if (!Number.isInteger(rf) || rf < 1) throw new Error(`replication factor "${rest}" is not a positive integer`);
+    return `{'class': 'SimpleStrategy', 'replication_factor': ${rf}}`;
+  }
+  if (strategy === "NetworkTopologyStrategy") {
+    const dcs = rest.split(",").filter(Boolean).map((pair) => {
+      const [dc, n] = pair.split("=");
+      if (!dc || !/^[A-Za-z0-9_.-]+$/.test(dc) || !Number.isInteger(Number(n)) || Number(n) < 1) {
+        throw new Error(`"${pair}" is not datacenter=replicas`);
+      }
+      return `'${dc}': ${Number(n)}`;
+    });
+    if (dcs.length === 0) throw new Error("NetworkTopologyStrategy needs at least one datacenter=replicas");
+    return `{'class': 'NetworkTopologyStrategy', ${dcs.join(", ")}}`;
+  }
+  throw new Error(`unknown strategy "${strategy}" (SimpleStrategy:N or NetworkTopologyStrategy:dc=N,...)`);
+}
+
+export async function applyMigrations(client: Client, keyspace: string, replication: string): Promise<number[]> {
+  await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replicationCql(replication)}`);
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations (version int PRIMARY KEY, name text, applied_at timestamp)`,
+  );
+  const applied = new Set((await client.execute(`SELECT version FROM ${keyspace}.schema_migrations`)).rows.map((r) => r.version as number));
+  const now: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.statements(keyspace)) await client.execute(statement);
+    await client.execute(`INSERT INTO ${keyspace}.schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, [
+      migration.version,
+      migration.name,
+      new Date(),
+    ], { prepare: true });
+    now.push(migration.version);
+  }
+  return now;
+}

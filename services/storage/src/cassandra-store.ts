@@ -1,0 +1,302 @@
+import cassandra from "cassandra-driver";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { bucketAt, bucketOf } from "./buckets.js";
+import { applyMigrations } from "./cassandra-schema.js";
+import {
+  decodeAttachments,
+  decodeObject,
+  decodeObjects,
+  decodeReference,
+  encodeJsonColumns,
+  messageFrom,
+} from "./message-codec.js";
+import type { Message, MessagePatch, MessageStore, QueryHook } from "./message-store.js";
+import { StoreUnavailableError } from "./storage-errors.js";
+
+const { Client, errors, policies, types } = cassandra;
+
+export interface CassandraStoreOptions {
+  contactPoints: string[];
+  localDataCenter: string;
+  keyspace: string;
+  /** "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,..." (used when creating the keyspace). */
+  replication: string;
+  /** Consistency of reads and writes, e.g. LOCAL_QUORUM. */
+  consistency: keyof typeof types.consistencies;
+  /** Driver-side timeout of one request: a dead node never holds a call past it. */
+  requestTimeoutMs: number;
+  onQuery?: QueryHook;
+}
+
+/** Server errors that mean "not now", not "never": the caller may retry later. */
+const TRANSIENT_CODES = new Set<number>([
+  types.responseErrorCodes.unavailableException,
+  types.responseErrorCodes.overloaded,
+  types.responseErrorCodes.isBootstrapping,
+  types.responseErrorCodes.writeTimeout,
+  types.responseErrorCodes.readTimeout,
+]);
+
+function isTransient(err: unknown): boolean {
+  return (
+    err instanceof errors.NoHostAvailableError ||
+    err instanceof errors.OperationTimedOutError ||
+    err instanceof errors.BusyConnectionError ||
+    (err instanceof errors.ResponseError && TRANSIENT_CODES.has(err.code))
+  );
+}
+
+const COLUMNS = [
+  "channel_id", "bucket", "message_id", "guild_id", "author_id", "content", "type", "flags", "edited_at", "tts",
+  "mention_everyone", "mentions", "mention_roles", "pinned", "attachments", "embeds", "components",
+  "message_reference", "webhook_id", "application_id", "interaction_metadata", "nonce", "author_username", "author_avatar",
+] as const;
+
+/** The settable columns of an update, by patch field. */
+const PATCH_COLUMNS: Record<keyof MessagePatch, string> = {
+  content: "content",
+  embeds: "embeds",
+  components: "components",
+  attachments: "attachments",
+  flags: "flags",
+  pinned: "pinned",
+  editedTimestamp: "edited_at",
+};
+
+/**
+ * Messages on Cassandra/ScyllaDB through cassandra-driver: prepared statements, token-aware
+ * routing (the driver's default policy, which sends each query to a replica of its
+ * partition), consistency from config.
+ *
+ * Edit/delete race: Cassandra writes are upserts, so a plain UPDATE racing a DELETE can leave a
+ * row holding only its key and the edited columns. Here updates and deletes are lightweight
+ * transactions (`IF EXISTS`, Paxos): they are serialized per partition, an update never
+ * creates a row, and a deleted message cannot come back. Reads also refuse any row without
+ * an author (which no code path can produce) instead of returning it half-empty.
+ */
+export class CassandraMessageStore implements MessageStore {
+  readonly backend = "cassandra" as const;
+  private readonly client: cassandra.Client;
+  private readonly ks: string;
+
+  constructor(private readonly options: CassandraStoreOptions) {
+    if (!/^[a-z][a-z0-9_]{0,47}$/.test(options.keyspace)) throw new Error(`invalid keyspace name "${options.keyspace}"`);
+    this.ks = options.keyspace;
+    this.client = new Client({
+      contactPoints: options.contactPoints,
+      localDataCenter: options.localDataCenter,
+      encoding: { useBigIntAsLong: true },
+      queryOptions: {
+        consistency: types.consistencies[options.consistency],
+        serialConsistency: types.consistencies.localSerial,
+        prepare: true,
+      },
+      socketOptions: { connectTimeout: Math.min(5000, options.requestTimeoutMs), readTimeout: options.requestTimeoutMs },
+      policies: { reconnection: new policies.reconnection.ConstantReconnectionPolicy(500) },
+    });
+  }
+
+  async open(): Promise<void> {
+    await this.run("connect", () => this.client.connect());
+    await this.run("migrate", () => applyMigrations(this.client, this.ks, this.options.replication));
+  }
+
+  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    this.options.onQuery?.(operation);
+    try {
+      return await work();
+    } catch (err) {
+      if (isTransient(err)) throw new StoreUnavailableError(`cassandra ${operation} failed: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  private execute(operation: string, cql: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
+    return this.run(operation, () => this.client.execute(cql, params, { prepare: true }));
+  }
+
+  async insert(message: Message): Promise<void> {
+    const json = encodeJsonColumns(message);
+    const values = [
+      message.channelId, bucketOf(message.id), message.id, message.guildId || null, message.authorId, message.content,
+      message.type, message.flags | 0, message.editedTimestamp ? timestampDate(message.editedTimestamp) : null, message.tts,
+      message.mentionEveryone, message.mentions, message.mentionRoles, message.pinned, json.attachments, json.embeds,
+      json.components, json.message_reference, message.webhookId || null, message.applicationId || null,
+      json.interaction_metadata, message.nonce || null, message.authorUsernameOverride || null, message.authorAvatarOverride || null,
+    ];
+    await this.execute(
+      "insert",
+      `INSERT INTO ${this.ks}.messages (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`,
+      values,
+    );
+    if (message.pinned) await this.pin(message.channelId, message.id);
+  }
+
+  async get(channelId: bigint, messageId: bigint): Promise<Message | undefined> {
+    const result = await this.execute(
+      "get",
+      `SELECT * FROM ${this.ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ?`,
+      [channelId, bucketOf(messageId), messageId],
+    );
+    return result.rows[0] ? this.decode(result.rows[0]) : undefined;
+  }
+
+  async update(channelId: bigint, messageId: bigint, patch: MessagePatch): Promise<Message | undefined> {
+    const json = encodeJsonColumns({
+      attachments: patch.attachments ?? [],
+      embeds: patch.embeds ?? [],
+      components: patch.components ?? [],
+      messageReference: undefined,
+      interactionMetadata: undefined,
+    });
+    const assignments: string[] = [];
+    const values: unknown[] = [];
+    for (const [field, column] of Object.entries(PATCH_COLUMNS) as [keyof MessagePatch, string][]) {
+      if (!(field in patch)) continue;
+      assignments.push(`${column} = ?`);
+      switch (field) {
+        case "attachments":
+        case "embeds":
+        case "components":
+          values.push(json[field]);
+          break;
+        case "editedTimestamp":
+          values.push(patch.editedTimestamp ? timestampDate(patch.editedTimestamp) : null);
+          break;
+        case "flags":
+          values.push((patch.flags ?? 0) | 0);
+          break;
+        default:
+          values.push(patch[field]);
+      }
+    }
+    if (assignments.length === 0) return this.get(channelId, messageId);
+    // IF EXISTS: a Paxos round serialized with deletes; it never creates the row.
+    const result = await this.execute(
+      "update",
+      `UPDATE ${this.ks}.messages SET ${assignments.join(", ")} WHERE channel_id = ? AND bucket = ? AND message_id = ? IF EXISTS`,
+      [...values, channelId, bucketOf(messageId), messageId],
+    );
+    if (!result.wasApplied()) return undefined;
+    if (patch.pinned === true) await this.pin(channelId, messageId);
+    if (patch.pinned === false) await this.unpin(channelId, messageId);
+    return this.get(channelId, messageId);
+  }
+
+  async delete(channelId: bigint, messageId: bigint): Promise<boolean> {
+    const result = await this.execute(
+      "delete",
+      `DELETE FROM ${this.ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id = ? IF EXISTS`,
+      [channelId, bucketOf(messageId), messageId],
+    );
+    await this.unpin(channelId, messageId);
+    return result.wasApplied();
+  }
+
+  async listBefore(channelId: bigint, before: bigint | undefined, limit: number): Promise<Message[]> {
+    const out: Message[] = [];
+    // Walk 10-day buckets from the anchor's (or the current one) down to the channel's own.
+    const first = before === undefined ? bucketAt(Date.now()) + 1 : bucketOf(before);
+    const last = bucketOf(channelId);
+    for (let bucket = first; bucket >= last && out.length < limit; bucket--) {
+      const result =
+        before === undefined
+          ? await this.execute(
+              "history",
+              `SELECT * FROM ${this.ks}.messages WHERE channel_id = ? AND bucket = ? LIMIT ?`,
+              [channelId, bucket, limit - out.length],
+            )
+          : await this.execute(
+              "history",
+              `SELECT * FROM ${this.ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id < ? LIMIT ?`,
+              [channelId, bucket, before, limit - out.length],
+            );
+      for (const row of result.rows) {
+        const message = this.decode(row);
+        if (message) out.push(message);
+      }
+    }
+    return out;
+  }
+
+  async listAfter(channelId: bigint, after: bigint, limit: number): Promise<Message[]> {
+    const out: Message[] = [];
+    const first = Math.max(bucketOf(after), bucketOf(channelId));
+    const last = bucketAt(Date.now()) + 1;
+    for (let bucket = first; bucket <= last && out.length < limit; bucket++) {
+      const result = await this.execute(
+        "history",
+        `SELECT * FROM ${this.ks}.messages WHERE channel_id = ? AND bucket = ? AND message_id > ? ORDER BY message_id ASC LIMIT ?`,
+        [channelId, bucket, after, limit - out.length],
+      );
+      for (const row of result.rows) {
+        const message = this.decode(row);
+        if (message) out.push(message);
+      }
+    }
+    return out;
+  }
+
+  async listPinned(channelId: bigint): Promise<Message[]> {
+    const pins = await this.execute("pins", `SELECT message_id, pinned_at FROM ${this.ks}.channel_pins WHERE channel_id = ?`, [channelId]);
+    const ordered = pins.rows
+      .map((r) => ({ id: r.message_id as bigint, at: (r.pinned_at as Date | null)?.getTime() ?? 0 }))
+      .sort((a, b) => b.at - a.at || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0));
+    const messages = await Promise.all(ordered.map((p) => this.get(channelId, p.id)));
+    const out: Message[] = [];
+    for (let i = 0; i < ordered.length; i++) {
+      const message = messages[i];
+      // A pin whose message is gone or unpinned (a pin racing a delete) is cleaned up here.
+      if (message?.pinned) out.push(message);
+      else await this.unpin(channelId, ordered[i].id);
+    }
+    return out;
+  }
+
+  /** Re-pinning keeps the original pin time (IF NOT EXISTS), as pinning twice is a no-op. */
+  private async pin(channelId: bigint, messageId: bigint): Promise<void> {
+    await this.execute(
+      "pin",
+      `INSERT INTO ${this.ks}.channel_pins (channel_id, message_id, pinned_at) VALUES (?, ?, ?) IF NOT EXISTS`,
+      [channelId, messageId, new Date()],
+    );
+  }
+
+  private async unpin(channelId: bigint, messageId: bigint): Promise<void> {
+    await this.execute("unpin", `DELETE FROM ${this.ks}.channel_pins WHERE channel_id = ? AND message_id = ?`, [channelId, messageId]);
+  }
+
+  private decode(row: cassandra.types.Row): Message | undefined {
+    if (row.author_id === null || row.author_id === undefined) return undefined; // never a half row
+    return messageFrom({
+      id: row.message_id as bigint,
+      channelId: row.channel_id as bigint,
+      guildId: (row.guild_id as bigint | null) ?? 0n,
+      authorId: row.author_id as bigint,
+      content: (row.content as string | null) ?? "",
+      type: (row.type as number | null) ?? 0,
+      // CQL int is signed; flags are an unsigned 32-bit field.
+      flags: ((row.flags as number | null) ?? 0) >>> 0,
+      editedTimestamp: row.edited_at ? timestampFromDate(row.edited_at as Date) : undefined,
+      tts: Boolean(row.tts),
+      mentionEveryone: Boolean(row.mention_everyone),
+      mentions: (row.mentions as bigint[] | null) ?? [],
+      mentionRoles: (row.mention_roles as bigint[] | null) ?? [],
+      pinned: Boolean(row.pinned),
+      attachments: decodeAttachments(row.attachments as string | null),
+      embeds: decodeObjects(row.embeds as string | null),
+      components: decodeObjects(row.components as string | null),
+      messageReference: decodeReference(row.message_reference as string | null),
+      webhookId: (row.webhook_id as bigint | null) ?? 0n,
+      applicationId: (row.application_id as bigint | null) ?? 0n,
+      interactionMetadata: decodeObject(row.interaction_metadata as string | null),
+      nonce: (row.nonce as string | null) ?? "",
+      authorUsernameOverride: (row.author_username as string | null) ?? "",
+      authorAvatarOverride: (row.author_avatar as string | null) ?? "",
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.shutdown();
+  }
+}

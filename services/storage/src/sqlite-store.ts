@@ -1,0 +1,440 @@
+import Database from "better-sqlite3";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { DISCORD_EPOCH_MS, snowflakeFromTimestamp } from "@chorus/snowflake";
+import { BUCKET_SIZE_MS, bucketOf } from "./buckets.js";
+import {
+  decodeAttachments,
+  decodeObject,
+  decodeObjects,
+  decodeReference,
+  encodeJsonColumns,
+  messageFrom,
+} from "./message-codec.js";
+import type { Message, MessagePatch, MessageStore, QueryHook } from "./message-store.js";
+import { StoreUnavailableError } from "./storage-errors.js";
+
+export interface SqliteStoreOptions {
+  /** Database file, or ":memory:" (one private database per store). */
+  path: string;
+  /** Called once per SQL statement executed, so the service can count real queries. */
+  onQuery?: QueryHook;
+}
+
+/**
+ * Versioned schema migrations, applied in order by `open()`. Each runs once, in its own
+ * transaction together with its schema_migrations row, so a crash mid-migration leaves
+ * nothing half-applied and re-opening a database applies only what is missing. New versions
+ * go at the end; an applied migration is never edited.
+ */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: "messages by (channel, id), pins per channel",
+    sql: `
+      -- Ids are snowflakes, stored as SQLite's signed 64-bit INTEGER (identical to the
+      -- snowflake below 2^63, i.e. until 2084). The primary key is the table's clustered
+      -- b-tree (WITHOUT ROWID), so a page of history is one index range scan.
+      -- bucket: the 10-day window of the id (buckets.ts), kept for parity with Cassandra's
+      -- partition key; queries do not need it.
+      CREATE TABLE messages (
+        channel_id           INTEGER NOT NULL,
+        message_id           INTEGER NOT NULL,
+        bucket               INTEGER NOT NULL,
+        guild_id             INTEGER NOT NULL DEFAULT 0,
+        author_id            INTEGER NOT NULL,
+        content              TEXT    NOT NULL DEFAULT '',
+        type                 INTEGER NOT NULL DEFAULT 0,
+        flags                INTEGER NOT NULL DEFAULT 0,
+        edited_at            INTEGER,           -- ms since the Unix epoch; NULL until edited
+        tts                  INTEGER NOT NULL DEFAULT 0,
+        mention_everyone     INTEGER NOT NULL DEFAULT 0,
+        mentions             TEXT,              -- JSON array of decimal ids; NULL when empty
+        mention_roles        TEXT,              -- JSON array of decimal ids; NULL when empty
+        pinned               INTEGER NOT NULL DEFAULT 0,
+        attachments          TEXT,              -- JSON (message-codec.ts); NULL when empty
+        embeds               TEXT,
+        components           TEXT,
+        message_reference    TEXT,
+        webhook_id           INTEGER NOT NULL DEFAULT 0,
+        application_id       INTEGER NOT NULL DEFAULT 0,
+        interaction_metadata TEXT,
+        nonce                TEXT    NOT NULL DEFAULT '',
+        author_username      TEXT    NOT NULL DEFAULT '',
+        author_avatar        TEXT    NOT NULL DEFAULT '',
+        PRIMARY KEY (channel_id, message_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE pins (
+        channel_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        pinned_at  INTEGER NOT NULL,            -- ms since the Unix epoch
+        PRIMARY KEY (channel_id, message_id)
+      ) WITHOUT ROWID;
+      -- The channel's pin list in its listed order: most recently pinned first, ties newest first.
+      CREATE INDEX pins_by_time ON pins (channel_id, pinned_at DESC, message_id DESC);
+    `,
+  },
+];
+
+const MAX_I64 = (1n << 63n) - 1n;
+
+/** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */
+const toDb = (id: bigint): bigint => BigInt.asIntN(64, id);
+const fromDb = (value: unknown): bigint => BigInt.asUintN(64, value as bigint);
+
+/** The smallest id of a bucket: history never reaches below the channel's own bucket. */
+const firstIdOfBucket = (bucket: number): bigint =>
+  snowflakeFromTimestamp(Number(DISCORD_EPOCH_MS) + bucket * BUCKET_SIZE_MS);
+
+interface MessageRow {
+  channel_id: bigint;
+  message_id: bigint;
+  bucket: bigint | number;
+  guild_id: bigint;
+  author_id: bigint;
+  content: string;
+  type: bigint | number;
+  flags: bigint | number;
+  edited_at: bigint | number | null;
+  tts: bigint | number;
+  mention_everyone: bigint | number;
+  mentions: string | null;
+  mention_roles: string | null;
+  pinned: bigint | number;
+  attachments: string | null;
+  embeds: string | null;
+  components: string | null;
+  message_reference: string | null;
+  webhook_id: bigint;
+  application_id: bigint;
+  interaction_metadata: string | null;
+  nonce: string;
+  author_username: string;
+  author_avatar: string;
+}
+
+/** Column values of a message row, as bound to statements (named parameters). */
+type RowParams = Record<keyof MessageRow, bigint | number | string | null>;
+
+const COLUMNS: readonly (keyof MessageRow)[] = [
+  "channel_id", "message_id", "bucket", "guild_id", "author_id", "content", "type", "flags", "edited_at", "tts",
+  "mention_everyone", "mentions", "mention_roles", "pinned", "attachments", "embeds", "components",
+  "message_reference", "webhook_id", "application_id", "interaction_metadata", "nonce", "author_username", "author_avatar",
+];
+
+/** Columns an update may change (MessagePatch), all rewritten by one UPDATE. */
+const PATCHABLE: readonly (keyof MessageRow)[] = ["content", "embeds", "components", "attachments", "flags", "pinned", "edited_at"];
+
+const encodeIds = (ids: bigint[]): string | null => (ids.length ? JSON.stringify(ids.map(String)) : null);
+const decodeIds = (text: string | null): bigint[] => (text ? (JSON.parse(text) as string[]).map((s) => BigInt(s)) : []);
+
+function encodeRow(message: Message): RowParams {
+  const json = encodeJsonColumns(message);
+  return {
+    channel_id: toDb(message.channelId),
+    message_id: toDb(message.id),
+    bucket: bucketOf(message.id),
+    guild_id: toDb(message.guildId),
+    author_id: toDb(message.authorId),
+    content: message.content,
+    type: message.type,
+    flags: message.flags,
+    // Millisecond precision, as Cassandra's timestamp type: both backends read back the same.
+    edited_at: message.editedTimestamp ? timestampDate(message.editedTimestamp).getTime() : null,
+    tts: message.tts ? 1 : 0,
+    mention_everyone: message.mentionEveryone ? 1 : 0,
+    mentions: encodeIds(message.mentions),
+    mention_roles: encodeIds(message.mentionRoles),
+    pinned: message.pinned ? 1 : 0,
+    attachments: json.attachments,
+    embeds: json.embeds,
+    components: json.components,
+    message_reference: json.message_reference,
+    webhook_id: toDb(message.webhookId),
+    application_id: toDb(message.applicationId),
+    interaction_metadata: json.interaction_metadata,
+    nonce: message.nonce,
+    author_username: message.authorUsernameOverride,
+    author_avatar: message.authorAvatarOverride,
+  };
+}
+
+function decodeRow(row: MessageRow): Message {
+  return messageFrom({
+    id: fromDb(row.message_id),
+    channelId: fromDb(row.channel_id),
+    guildId: fromDb(row.guild_id),
+    authorId: fromDb(row.author_id),
+    content: row.content,
+    type: Number(row.type),
+    flags: Number(row.flags),
+    editedTimestamp: row.edited_at === null ? undefined : timestampFromDate(new Date(Number(row.edited_at))),
+    tts: Number(row.tts) !== 0,
+    mentionEveryone: Number(row.mention_everyone) !== 0,
+    mentions: decodeIds(row.mentions),
+    mentionRoles: decodeIds(row.mention_roles),
+    pinned: Number(row.pinned) !== 0,
+    attachments: decodeAttachments(row.attachments),
+    embeds: decodeObjects(row.embeds),
+    components: decodeObjects(row.components),
+    messageReference: decodeReference(row.message_reference),
+    webhookId: fromDb(row.webhook_id),
+    applicationId: fromDb(row.application_id),
+    interactionMetadata: decodeObject(row.interaction_metadata),
+    nonce: row.nonce,
+    authorUsernameOverride: row.author_username,
+    authorAvatarOverride: row.author_avatar,
+  });
+}
+
+/** SQLite result codes that mean "the database cannot serve now", not "this request is wrong". */
+function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Database.SqliteError)) return false;
+  return /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL|READONLY|NOMEM)/.test(err.code);
+}
+
+type Statements = ReturnType<SqliteMessageStore["prepareStatements"]>;
+
+/**
+ * Messages in an SQLite file through better-sqlite3 (embedded mode), with the semantics of
+ * the Cassandra store (message-store.ts; proved by test/conformance.ts):
+ *
+ * - WAL journal with synchronous = FULL: a commit returns only after the WAL is fsynced, so an
+ *   acknowledged insert survives a process crash and also an OS crash or power loss
+ *   ("Resolves once durable"). NORMAL would survive a process crash but may lose the last
+ *   commits on power loss, which the contract does not allow.
+ * - 64-bit integers are read as bigint (safeIntegers), never as lossy numbers.
+ * - update and delete each run in one transaction: an update never creates a row, and an
+ *   update racing a delete lands wholly before it or finds nothing. (better-sqlite3 is
+ *   synchronous, so these transactions never interleave within the process; other processes
+ *   on the same file are serialized by SQLite's write lock, waited for up to 5 s.)
+ * - Pins: setting `pinned` adds or removes the pin row in the same transaction. Re-pinning an
+ *   already pinned message keeps its original pinned_at (pinning twice is a no-op), as the
+ *   Cassandra store's INSERT ... IF NOT EXISTS does; deleting the message removes its pin.
+ *
+ * `onQuery` is called once per data SQL statement (the BEGIN/COMMIT of a transaction are not
+ * counted; migrations count once per migration step).
+ */
+export class SqliteMessageStore implements MessageStore {
+  readonly backend = "sqlite" as const;
+  private db: Database.Database | undefined;
+  private statements: Statements | undefined;
+
+  constructor(private readonly options: SqliteStoreOptions) {}
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.options.path, { timeout: 5000 });
+      db.defaultSafeIntegers(true);
+      db.pragma("journal_mode = WAL");
+      // FULL, not NORMAL: see the class comment (durability of acknowledged writes).
+      db.pragma("synchronous = FULL");
+      this.migrate(db);
+      this.statements = this.prepareStatements(db);
+      this.db = db;
+    } catch (err) {
+      db?.close();
+      const message = `sqlite open of ${this.options.path} failed: ${(err as Error).message}`;
+      throw isUnavailable(err) ? new StoreUnavailableError(message, { cause: err }) : new Error(message, { cause: err });
+    }
+  }
+
+  /** Versions recorded in schema_migrations (for tests and diagnostics). */
+  appliedMigrations(): number[] {
+    const db = this.requireDb("migrations");
+    return (db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all() as bigint[]).map(Number);
+  }
+
+  private migrate(db: Database.Database): void {
+    this.query("migrate");
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      name       TEXT    NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`);
+    const isApplied = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").pluck();
+    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    for (const migration of SQLITE_MIGRATIONS) {
+      // IMMEDIATE takes the write lock before the check, so two processes opening the same
+      // file together cannot both apply a version.
+      db.transaction(() => {
+        this.query("migrate");
+        if (isApplied.get(migration.version) !== undefined) return;
+        this.query("migrate");
+        db.exec(migration.sql);
+        this.query("migrate");
+        record.run(migration.version, migration.name, Date.now());
+      }).immediate();
+    }
+  }
+
+  private prepareStatements(db: Database.Database) {
+    const where = "WHERE channel_id = @channel_id AND message_id = @message_id";
+    return {
+      insert: db.prepare<[RowParams]>(
+        `INSERT OR REPLACE INTO messages (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => `@${c}`).join(", ")})`,
+      ),
+      get: db.prepare<[{ channel_id: bigint; message_id: bigint }], MessageRow>(`SELECT * FROM messages ${where}`),
+      update: db.prepare<[Partial<RowParams>]>(
+        `UPDATE messages SET ${PATCHABLE.map((c) => `${c} = @${c}`).join(", ")} ${where}`,
+      ),
+      delete: db.prepare<[{ channel_id: bigint; message_id: bigint }]>(`DELETE FROM messages ${where}`),
+      latest: db.prepare<[bigint, bigint, number], MessageRow>(
+        "SELECT * FROM messages WHERE channel_id = ? AND message_id >= ? ORDER BY message_id DESC LIMIT ?",
+      ),
+      before: db.prepare<[bigint, bigint, bigint, number], MessageRow>(
+        "SELECT * FROM messages WHERE channel_id = ? AND message_id >= ? AND message_id < ? ORDER BY message_id DESC LIMIT ?",
+      ),
+      after: db.prepare<[bigint, bigint, number], MessageRow>(
+        "SELECT * FROM messages WHERE channel_id = ? AND message_id > ? ORDER BY message_id ASC LIMIT ?",
+      ),
+      pinned: db.prepare<[bigint], MessageRow>(
+        `SELECT m.* FROM pins p JOIN messages m ON m.channel_id = p.channel_id AND m.message_id = p.message_id
+         WHERE p.channel_id = ? ORDER BY p.pinned_at DESC, p.message_id DESC`,
+      ),
+      // Re-pinning keeps the original pinned_at.
+      pin: db.prepare<[{ channel_id: bigint; message_id: bigint; pinned_at: number }]>(
+        "INSERT INTO pins (channel_id, message_id, pinned_at) VALUES (@channel_id, @message_id, @pinned_at) ON CONFLICT DO NOTHING",
+      ),
+      unpin: db.prepare<[{ channel_id: bigint; message_id: bigint }]>(`DELETE FROM pins ${where}`),
+      transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
+    };
+  }
+
+  private query(operation: string): void {
+    this.options.onQuery?.(operation);
+  }
+
+  private requireDb(operation: string): Database.Database {
+    if (!this.db) throw new StoreUnavailableError(`sqlite ${operation}: the store is not open`);
+    return this.db;
+  }
+
+  /** Runs `work` on the open database; failures that mean "not now" become StoreUnavailableError. */
+  private async run<T>(operation: string, work: (s: Statements) => T): Promise<T> {
+    this.requireDb(operation);
+    try {
+      return work(this.statements!);
+    } catch (err) {
+      if (isUnavailable(err)) throw new StoreUnavailableError(`sqlite ${operation} failed: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  private syncPin(s: Statements, key: { channel_id: bigint; message_id: bigint }, pinned: boolean): void {
+    if (pinned) {
+      this.query("pin");
+      s.pin.run({ ...key, pinned_at: Date.now() });
+    } else {
+      this.query("unpin");
+      s.unpin.run(key);
+    }
+  }
+
+  insert(message: Message): Promise<void> {
+    return this.run("insert", (s) =>
+      s.transaction(() => {
+        const row = encodeRow(message);
+        this.query("insert");
+        s.insert.run(row);
+        this.syncPin(s, { channel_id: row.channel_id as bigint, message_id: row.message_id as bigint }, message.pinned);
+      }),
+    );
+  }
+
+  get(channelId: bigint, messageId: bigint): Promise<Message | undefined> {
+    return this.run("get", (s) => {
+      this.query("get");
+      const row = s.get.get({ channel_id: toDb(channelId), message_id: toDb(messageId) });
+      return row ? decodeRow(row) : undefined;
+    });
+  }
+
+  update(channelId: bigint, messageId: bigint, patch: MessagePatch): Promise<Message | undefined> {
+    return this.run("update", (s) =>
+      s.transaction(() => {
+        const key = { channel_id: toDb(channelId), message_id: toDb(messageId) };
+        this.query("get");
+        const current = s.get.get(key);
+        if (!current) return undefined;
+        // A field named in the patch replaces the stored value, even with undefined (which
+        // clears edited_timestamp, as an update_mask path without a value does).
+        const merged = decodeRow(current);
+        for (const field of Object.keys(patch) as (keyof MessagePatch)[]) {
+          (merged as Record<string, unknown>)[field] = patch[field];
+        }
+        merged.pinned = Boolean(merged.pinned);
+        merged.embeds ??= [];
+        merged.components ??= [];
+        merged.attachments ??= [];
+        merged.content ??= "";
+        merged.flags ??= 0;
+        const row = encodeRow(merged);
+        this.query("update");
+        s.update.run(Object.fromEntries([...PATCHABLE, "channel_id", "message_id"].map((c) => [c, row[c as keyof MessageRow]])));
+        if ("pinned" in patch) this.syncPin(s, key, merged.pinned);
+        // The stored version exactly as a later get reads it back (e.g. ms timestamps).
+        return decodeRow({ ...current, ...row } as MessageRow);
+      }),
+    );
+  }
+
+  delete(channelId: bigint, messageId: bigint): Promise<boolean> {
+    return this.run("delete", (s) =>
+      s.transaction(() => {
+        const key = { channel_id: toDb(channelId), message_id: toDb(messageId) };
+        this.query("delete");
+        const { changes } = s.delete.run(key);
+        this.query("unpin");
+        s.unpin.run(key);
+        return changes > 0;
+      }),
+    );
+  }
+
+  listBefore(channelId: bigint, before: bigint | undefined, limit: number): Promise<Message[]> {
+    return this.run("history", (s) => {
+      this.query("history");
+      const floor = toDb(firstIdOfBucket(bucketOf(channelId)));
+      // An anchor beyond the signed range is above every stored id: no upper bound.
+      const rows =
+        before === undefined || before > MAX_I64
+          ? s.latest.all(toDb(channelId), floor, limit)
+          : s.before.all(toDb(channelId), floor, toDb(before), limit);
+      return rows.map(decodeRow);
+    });
+  }
+
+  listAfter(channelId: bigint, after: bigint, limit: number): Promise<Message[]> {
+    return this.run("history", (s) => {
+      if (after >= MAX_I64) return [];
+      this.query("history");
+      // Like listBefore, nothing below the channel's own bucket.
+      const floor = toDb(firstIdOfBucket(bucketOf(channelId)));
+      const lower = toDb(after) < floor ? floor - 1n : toDb(after);
+      return s.after.all(toDb(channelId), lower, limit).map(decodeRow);
+    });
+  }
+
+  listPinned(channelId: bigint): Promise<Message[]> {
+    return this.run("pins", (s) => {
+      this.query("pins");
+      return s.pinned.all(toDb(channelId)).map(decodeRow);
+    });
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    this.statements = undefined;
+    db?.close();
+  }
+}

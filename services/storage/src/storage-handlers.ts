@@ -1,0 +1,148 @@
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { FieldMask } from "@bufbuild/protobuf/wkt";
+import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
+import type { NodeInfo } from "@chorus/contracts/chorus/mesh/v1/node_pb";
+import type { Message, MessagePatch, MessageStore } from "./message-store.js";
+import { ReadCoalescer } from "./read-coalescer.js";
+import { historyKey, listHistory, normalizeLimit } from "./history.js";
+import { invalidArgument, toConnectError } from "./storage-errors.js";
+import type { StorageCounters } from "./storage-metrics.js";
+
+const MAX_BULK_DELETE = 100;
+
+/** update_mask paths (snake_case, as in the contract) and the Message field each sets. */
+const UPDATABLE: Record<string, keyof MessagePatch> = {
+  content: "content",
+  embeds: "embeds",
+  components: "components",
+  attachments: "attachments",
+  flags: "flags",
+  pinned: "pinned",
+  edited_timestamp: "editedTimestamp",
+};
+
+/** Snowflakes are 64-bit but both databases store signed 64-bit integers (enough until 2084). */
+const MAX_ID = (1n << 63n) - 1n;
+
+function requireId(field: string, id: bigint): bigint {
+  if (id === 0n) throw invalidArgument(field, "required (a non-zero snowflake)");
+  if (id > MAX_ID) throw invalidArgument(field, "must be a snowflake below 2^63");
+  return id;
+}
+
+function patchFrom(mask: FieldMask | undefined, message: Message | undefined): MessagePatch {
+  if (!mask || mask.paths.length === 0) throw invalidArgument("update_mask", "must name at least one field");
+  if (!message) throw invalidArgument("message", "required with update_mask");
+  const patch: Record<string, unknown> = {};
+  for (const path of mask.paths) {
+    const field = UPDATABLE[path];
+    if (!field) throw invalidArgument("update_mask", `"${path}" cannot be updated (allowed: ${Object.keys(UPDATABLE).join(", ")})`);
+    patch[field] = message[field];
+  }
+  return patch as MessagePatch;
+}
+
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toConnectError(err);
+  }
+}
+
+/**
+ * chorus.storage.v1.StorageService on top of a MessageStore (built with counters.onQuery as
+ * its query hook): validation that names the bad
+ * field, Discord's history semantics, request coalescing of identical reads, and the mapping
+ * of database failures to UNAVAILABLE.
+ */
+export function createStorageHandlers(
+  store: MessageStore,
+  nodeInfo: () => NodeInfo,
+  counters: StorageCounters,
+): ServiceImpl<typeof StorageService> {
+  const coalescer = new ReadCoalescer(counters.onCoalesced);
+  const read = <T>(channelId: bigint, key: string, query: () => Promise<T>) =>
+    guarded(() => coalescer.read(channelId, key, query));
+  // A write is acknowledged to the caller only after the store accepted it; from then on new
+  // reads of the channel must not reuse queries that started before it.
+  const write = async <T>(channelId: bigint, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await guarded(work);
+    } finally {
+      coalescer.written(channelId);
+    }
+  };
+
+  return {
+    getStatus: () => ({
+      node: nodeInfo(),
+      backend: store.backend,
+      dbQueries: counters.queries,
+      coalescedRequests: counters.coalesced,
+    }),
+
+    async insertMessage(req) {
+      const message = req.message;
+      if (!message) throw invalidArgument("message", "required");
+      requireId("message.id", message.id);
+      requireId("message.channel_id", message.channelId);
+      requireId("message.author_id", message.authorId);
+      if (message.id < message.channelId) throw invalidArgument("message.id", "is older than its channel");
+      await write(message.channelId, () => store.insert(message));
+      return { message };
+    },
+
+    async getMessage(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const messageId = requireId("message_id", req.messageId);
+      const message = await read(channelId, `get:${messageId}`, () => store.get(channelId, messageId));
+      if (!message) throw new ConnectError(`message ${messageId} not found in channel ${channelId}`, Code.NotFound);
+      return { message };
+    },
+
+    async updateMessage(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const messageId = requireId("message_id", req.messageId);
+      const patch = patchFrom(req.updateMask, req.message);
+      const message = await write(channelId, () => store.update(channelId, messageId, patch));
+      if (!message) throw new ConnectError(`message ${messageId} not found in channel ${channelId}`, Code.NotFound);
+      return { message };
+    },
+
+    async deleteMessage(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const messageId = requireId("message_id", req.messageId);
+      return { deleted: await write(channelId, () => store.delete(channelId, messageId)) };
+    },
+
+    async bulkDeleteMessages(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const ids = req.messageIds;
+      if (ids.length === 0 || ids.length > MAX_BULK_DELETE) {
+        throw invalidArgument("message_ids", `must hold between 1 and ${MAX_BULK_DELETE} ids`);
+      }
+      if (new Set(ids).size !== ids.length) throw invalidArgument("message_ids", "must not repeat an id");
+      ids.forEach((id, i) => requireId(`message_ids.${i}`, id));
+      const deleted = await write(channelId, async () => {
+        const results = await Promise.all(ids.map((id) => store.delete(channelId, id)));
+        return ids.filter((_, i) => results[i]);
+      });
+      return { deletedIds: deleted };
+    },
+
+    async listMessages(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const limit = normalizeLimit(req.limit);
+      const anchor = req.anchor;
+      if (anchor.case !== undefined) requireId(anchor.case, anchor.value);
+      const messages = await read(channelId, historyKey(anchor, limit), () => listHistory(store, channelId, anchor, limit));
+      return { messages };
+    },
+
+    async listPinnedMessages(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      return { messages: await read(channelId, "pins", () => store.listPinned(channelId)) };
+    },
+  };
+}

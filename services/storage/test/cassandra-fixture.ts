@@ -1,0 +1,30 @@
+import { cassandraContactPoints, requireCassandra } from "@chorus/testing";
+import { CassandraMessageStore } from "../src/cassandra-store.js";
+import type { QueryHook } from "../src/message-store.js";
+
+/** Keyspace the storage tests use, apart from the `chorus` keyspace of a dev cluster. */
+export const TEST_KEYSPACE = "chorus_test";
+
+export async function cassandraStore(onQuery?: QueryHook): Promise<CassandraMessageStore> {
+  await requireCassandra();
+  const store = new CassandraMessageStore({
+    contactPoints: cassandraContactPoints(),
+    localDataCenter: process.env.CHORUS_CASSANDRA_LOCAL_DC ?? "datacenter1",
+    keyspace: TEST_KEYSPACE,
+    replication: "SimpleStrategy:1",
+    consistency: "localQuorum",
+    requestTimeoutMs: 5000,
+    onQuery,
+  });
+  await store.open();
+  return store;
+}
+
+/** Environment for a storage service process that uses the test keyspace. */
+export function storageProcessEnv(): Record<string, string> {
+  return {
+    CHORUS_STORAGE_BACKEND: "cassandra",
+    CHORUS_CASSANDRA_CONTACT_POINTS: cassandraContactPoints().join(","),
+    CHORUS_CASSANDRA_KEYSPACE: TEST_KEYSPACE,
+  };
+}
