@@ -1,13 +1,16 @@
 // `npm start`'s process: every service in one process with no external infrastructure.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import WebSocket from "ws";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { freePort, repoPath, waitFor } from "@chorus/testing";
 
 const CONTRACTS = [
@@ -109,6 +112,19 @@ describe("embedded mode", () => {
     }
   });
 
+  it("the shared port speaks gRPC-Web and Connect over HTTP/1.1 too", async () => {
+    const baseUrl = `http://127.0.0.1:${ports.grpc}`;
+    for (const transport of [
+      createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+      createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+      createConnectTransport({ baseUrl, httpVersion: "2" }),
+    ]) {
+      const status = await createClient(GuildService, transport).getStatus({});
+      assert.equal(status.node?.service, "guild");
+      assert.equal(status.node?.instanceId, "guild-embedded");
+    }
+  });
+
   it("the gateway WebSocket says HELLO, acknowledges heartbeats and rejects garbage with 4002", async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${ports.gateway}/?v=10&encoding=json`);
     const messages: { op: number; d?: { heartbeat_interval?: number } }[] = [];
@@ -121,5 +137,30 @@ describe("embedded mode", () => {
     const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
     ws.send("{not json");
     assert.equal(await closed, 4002);
+  });
+});
+
+describe("start-up configuration errors", () => {
+  it("exits with status 2 and names each bad variable", () => {
+    const result = spawnSync(process.execPath, [repoPath("launcher/dist/src/embedded.js")], {
+      env: { ...process.env, CHORUS_GRPC_PORT: "not-a-port", LOG_LEVEL: "loud" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /CHORUS_GRPC_PORT: must be a TCP port number/);
+    assert.match(result.stderr, /LOG_LEVEL: /);
+  });
+
+  it("a service's own variables are validated the same way", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "chorus-config-"));
+    const result = spawnSync(process.execPath, [repoPath("launcher/dist/src/embedded.js")], {
+      env: { ...process.env, CHORUS_GRPC_PORT: "0", CHORUS_HTTP_PORT: "0", CHORUS_GATEWAY_PORT: "99999", CHORUS_DATA_DIR: dataDir },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /CHORUS_GATEWAY_PORT: must be between 0 and 65535/);
   });
 });
