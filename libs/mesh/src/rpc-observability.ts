@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Context,
   type Span,
   type TextMapGetter,
   type TextMapSetter,
@@ -39,32 +40,46 @@ function endSpan(span: Span | undefined, error: ConnectError | undefined) {
   span.end();
 }
 
+type Next = Parameters<Interceptor>[0];
+type AnyRequest = Parameters<Next>[0];
+
+/**
+ * Runs one call inside its span (when traced) and records its metrics. `parent` is the
+ * context the span continues: the caller's active context on the client side, the context
+ * extracted from the request headers on the server side.
+ */
+async function observe(side: "client" | "server", next: Next, req: AnyRequest, parent: Context) {
+  const service = req.service.typeName;
+  const method = req.method.name;
+  const kind = side === "client" ? SpanKind.CLIENT : SpanKind.SERVER;
+  const span = untraced(service)
+    ? undefined
+    : tracer().startSpan(`${service}/${method}`, { kind, attributes: spanAttributes(service, method) }, parent);
+  const ctx = span ? trace.setSpan(parent, span) : parent;
+  // The callee's SERVER span becomes a child of this CLIENT span.
+  if (side === "client") propagation.inject(ctx, req.header, headerSetter);
+  const requests = side === "client" ? rpcMetrics.clientRequests : rpcMetrics.serverRequests;
+  const duration = side === "client" ? rpcMetrics.clientDuration : rpcMetrics.serverDuration;
+  const started = performance.now();
+  let error: ConnectError | undefined;
+  try {
+    return await context.with(ctx, () => next(req));
+  } catch (e) {
+    error = ConnectError.from(e);
+    throw e;
+  } finally {
+    requests.inc({ service, method, code: codeName(error?.code) });
+    duration.observe({ service, method }, (performance.now() - started) / 1000);
+    endSpan(span, error);
+  }
+}
+
 /**
  * Client side: a CLIENT span per call, its W3C trace context injected into the request
- * headers (so the callee's SERVER span becomes its child), and call metrics.
+ * headers, and call metrics.
  */
 export function clientObservability(): Interceptor {
-  return (next) => async (req) => {
-    const service = req.service.typeName;
-    const method = req.method.name;
-    const span = untraced(service)
-      ? undefined
-      : tracer().startSpan(`${service}/${method}`, { kind: SpanKind.CLIENT, attributes: spanAttributes(service, method) });
-    const ctx = span ? trace.setSpan(context.active(), span) : context.active();
-    propagation.inject(ctx, req.header, headerSetter);
-    const started = performance.now();
-    let error: ConnectError | undefined;
-    try {
-      return await context.with(ctx, () => next(req));
-    } catch (e) {
-      error = ConnectError.from(e);
-      throw e;
-    } finally {
-      rpcMetrics.clientRequests.inc({ service, method, code: codeName(error?.code) });
-      rpcMetrics.clientDuration.observe({ service, method }, (performance.now() - started) / 1000);
-      endSpan(span, error);
-    }
-  };
+  return (next) => (req) => observe("client", next, req, context.active());
 }
 
 /**
@@ -72,25 +87,5 @@ export function clientObservability(): Interceptor {
  * a SERVER span (so its own outgoing calls become children), and records handler metrics.
  */
 export function serverObservability(): Interceptor {
-  return (next) => async (req) => {
-    const service = req.service.typeName;
-    const method = req.method.name;
-    const parent = propagation.extract(ROOT_CONTEXT, req.header, headerGetter);
-    const span = untraced(service)
-      ? undefined
-      : tracer().startSpan(`${service}/${method}`, { kind: SpanKind.SERVER, attributes: spanAttributes(service, method) }, parent);
-    const ctx = span ? trace.setSpan(parent, span) : parent;
-    const started = performance.now();
-    let error: ConnectError | undefined;
-    try {
-      return await context.with(ctx, () => next(req));
-    } catch (e) {
-      error = ConnectError.from(e);
-      throw e;
-    } finally {
-      rpcMetrics.serverRequests.inc({ service, method, code: codeName(error?.code) });
-      rpcMetrics.serverDuration.observe({ service, method }, (performance.now() - started) / 1000);
-      endSpan(span, error);
-    }
-  };
+  return (next) => (req) => observe("server", next, req, propagation.extract(ROOT_CONTEXT, req.header, headerGetter));
 }
