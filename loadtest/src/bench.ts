@@ -55,6 +55,9 @@ function scenarioHelp(s: Scenario): string {
 
 const fixed = (digits: number) => (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits));
 
+/** A latency percentile; "–" when nothing completed. */
+const ms = (p: PhaseResult, which: "p50" | "p95" | "p99" | "max") => (p.latencyMs.count > 0 ? fixed(2)(p.latencyMs[which]) : "–");
+
 interface Column {
   title: string;
   value: (p: PhaseResult) => string;
@@ -68,10 +71,10 @@ const COLUMNS: Column[] = [
   { title: "completed", value: (p) => String(p.completed) },
   { title: "errors", value: (p) => String(p.errors) },
   { title: "ops/s", value: (p) => fixed(1)(p.achievedPerSec) },
-  { title: "p50 ms", value: (p) => fixed(2)(p.latencyMs.p50) },
-  { title: "p95 ms", value: (p) => fixed(2)(p.latencyMs.p95) },
-  { title: "p99 ms", value: (p) => fixed(2)(p.latencyMs.p99) },
-  { title: "max ms", value: (p) => fixed(2)(p.latencyMs.max) },
+  { title: "p50 ms", value: (p) => ms(p, "p50") },
+  { title: "p95 ms", value: (p) => ms(p, "p95") },
+  { title: "p99 ms", value: (p) => ms(p, "p99") },
+  { title: "max ms", value: (p) => ms(p, "max") },
   { title: "svc CPU s", value: (p) => fixed(2)(p.serviceProcess?.cpuSeconds), optional: (p) => !!p.serviceProcess },
   { title: "svc RSS MB", value: (p) => fixed(0)(p.serviceProcess?.peakRssMb), optional: (p) => !!p.serviceProcess },
   { title: "db CPU s", value: (p) => fixed(2)(p.databaseProcess?.cpuSeconds), optional: (p) => !!p.databaseProcess },

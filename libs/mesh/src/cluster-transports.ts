@@ -14,8 +14,18 @@ export class ClusterTransports {
     let entry = this.byAddress.get(instance.address);
     if (!entry) {
       const baseUrl = `http://${instance.address}`;
-      const sessions = new Http2SessionManager(baseUrl, { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 60_000 });
-      const transport = createGrpcTransport({ baseUrl, sessionManager: sessions, interceptors: [clientObservability()] });
+      const sessions = new Http2SessionManager(
+        baseUrl,
+        { pingIntervalMs: 10_000, pingTimeoutMs: 5_000, idleConnectionTimeoutMs: 60_000 },
+        { maxSessionMemory: 64 },
+      );
+      // No compression inside the mesh: CPU matters more than loopback/LAN bandwidth.
+      const transport = createGrpcTransport({
+        baseUrl,
+        sessionManager: sessions,
+        interceptors: [clientObservability()],
+        acceptCompression: [],
+      });
       this.byAddress.set(instance.address, (entry = { transport, sessions }));
     }
     return entry.transport;

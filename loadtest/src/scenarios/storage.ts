@@ -5,7 +5,6 @@
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 import cassandra from "cassandra-driver";
 import { create, type JsonObject } from "@bufbuild/protobuf";
@@ -17,16 +16,12 @@ import {
   createLogger,
   EtcdRegistry,
   MeshClients,
-  type InstancesListener,
-  type Registration,
-  type ServiceInstance,
-  type ServiceRegistry,
 } from "@chorus/mesh";
 import { DISCORD_EPOCH_MS, SnowflakeGenerator, timestampOf } from "@chorus/snowflake";
 import { cassandraContactPoints, repoPath, requireCassandra, requireEtcd, startServiceProcess, waitFor, type ServiceProcess } from "@chorus/testing";
 import { LatencyRecorder } from "../latency.js";
 import { runOpenLoop } from "../open-loop.js";
-import { ProcessMonitor, round, SelfCpu, SystemMonitor } from "../process-stats.js";
+import { ProcessMonitor, readProc, round, SelfCpu, SystemMonitor } from "../process-stats.js";
 import { UsageError, type Check, type OptionValues, type PhaseResult, type Scenario, type ScenarioReport } from "../scenario.js";
 
 /** Apart from `chorus` (a dev cluster) and `chorus_test` (the test suites). */
@@ -189,43 +184,6 @@ interface StatusCounters {
   coalesced: number;
 }
 
-// ------------------------------------------------------------------------------ registry view
-
-/**
- * The etcd registry seen through a filter: only our own storage instance. Test suites of other
- * packages may run storage nodes on the same etcd (other keyspaces); the benchmark must not
- * route any call to them.
- */
-class OnlyInstances implements ServiceRegistry {
-  readonly kind: ServiceRegistry["kind"];
-
-  constructor(
-    private readonly inner: ServiceRegistry,
-    private readonly keep: (instance: ServiceInstance) => boolean,
-  ) {
-    this.kind = inner.kind;
-  }
-
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-  register(instance: ServiceInstance): Promise<Registration> {
-    return this.inner.register(instance);
-  }
-  instances(service: string): readonly ServiceInstance[] {
-    return this.inner.instances(service).filter(this.keep);
-  }
-  services(): string[] {
-    return this.inner.services();
-  }
-  watch(service: string, listener: InstancesListener): () => void {
-    return this.inner.watch(service, (list) => listener(list.filter(this.keep)));
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
 // ------------------------------------------------------------------------------ environment
 
 /** The Cassandra process, when it runs on this machine and its pid is known (for its CPU time). */
@@ -297,6 +255,25 @@ function measureUsage(storagePid: number, dbPid: number | undefined, reportServi
   };
 }
 
+/**
+ * Waits (at most `maxMs`) until the storage process and the database are nearly idle again, so
+ * that the backlog of an overloaded phase (work the clients gave up on, compactions) does not
+ * run into the next phase's measurement.
+ */
+async function settle(pids: (number | undefined)[], maxMs = 15_000): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const live = pids.filter((p): p is number => p !== undefined);
+  const deadline = Date.now() + maxMs;
+  await sleep(500);
+  while (Date.now() < deadline) {
+    const before = live.map(readProc);
+    await sleep(500);
+    const cores = live.map((pid, i) => ((readProc(pid)?.cpuSeconds ?? 0) - (before[i]?.cpuSeconds ?? 0)) / 0.5);
+    if (cores.every((c) => c < 0.3)) return;
+  }
+  log(`still busy after ${maxMs / 1000} s of settling; going on`);
+}
+
 // ------------------------------------------------------------------------------ the scenario
 
 const log = (msg: string) => process.stderr.write(`[storage] ${msg}\n`);
@@ -310,6 +287,7 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
   for (const p of contactPoints) requireLoopback("Cassandra contact point", hostOfContactPoint(p));
   const localDc = process.env.CHORUS_CASSANDRA_LOCAL_DC || "datacenter1";
   const dbPid = cassandraPid();
+  const dbJvm = jvmJit(dbPid);
 
   const ids = new SnowflakeGenerator({ workerId: 30, processId: process.pid % 32 });
   const factory = new MessageFactory(ids, ids.next());
@@ -327,8 +305,12 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
 
   try {
     // 1. One storage node in cluster mode, on the bench keyspace.
-    log(`starting the storage service (keyspace ${KEYSPACE})`);
+    // A registry namespace of its own, as the integration tests do: the benchmark's storage node
+    // never serves another run's calls, and no test sees it.
+    const namespace = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    log(`starting the storage service (keyspace ${KEYSPACE}, registry namespace ${namespace})`);
     const serviceEnv: Record<string, string> = {
+      CHORUS_REGISTRY_NAMESPACE: namespace,
       CHORUS_STORAGE_BACKEND: "cassandra",
       CHORUS_CASSANDRA_KEYSPACE: KEYSPACE,
       CHORUS_CASSANDRA_CONTACT_POINTS: contactPoints.join(","),
@@ -338,7 +320,7 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
     const nodeOptions = [s.serviceNodeOptions];
     if (s.cpuProfDir) {
       // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preload starts the profiler instead.
-      nodeOptions.push(`--import ${pathToFileURL(fileURLToPath(new URL("../cpu-profile.js", import.meta.url))).href}`);
+      nodeOptions.push(`--import ${new URL("../cpu-profile.js", import.meta.url).href}`);
       serviceEnv.CHORUS_BENCH_CPU_PROF_DIR = s.cpuProfDir;
     }
     if (nodeOptions.join("").trim()) serviceEnv.NODE_OPTIONS = nodeOptions.filter(Boolean).join(" ");
@@ -348,12 +330,12 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
 
     // 2. Reach it like any caller: etcd registry, mesh client factory, h2c transports.
     const logger = createLogger("bench", "warn");
-    registry = new EtcdRegistry({ endpoints: etcd, leaseTtlSeconds: 10, logger });
+    registry = new EtcdRegistry({ endpoints: etcd, leaseTtlSeconds: 10, namespace, logger });
     await registry.start();
-    const view = new OnlyInstances(registry, (i) => i.id === ourId);
-    const instance = await waitFor("the storage instance in the registry", () => view.instances("storage")[0], 15_000);
+    const registered = registry;
+    const instance = await waitFor("the storage instance in the registry", () => registered.instances("storage").find((i) => i.id === ourId), 15_000);
     const clients = new MeshClients({
-      registry: view,
+      registry,
       transportFor: (i) => transports.transportFor(i),
       releaseTransport: (i) => transports.release(i),
       defaultTimeoutMs: 5000,
@@ -417,6 +399,7 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
       via: "service" | "driver",
       op: (seq: number) => Promise<unknown>,
     ): Promise<PhaseResult> => {
+      await settle([storagePid, dbPid]);
       log(`${name}: ${s.rate} ops/s for ${s.durationS} s (+${s.warmupS} s warm-up)`);
       let usage: (() => Usage) | undefined;
       let before: Promise<StatusCounters | undefined> | undefined;
@@ -483,6 +466,7 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
     });
 
     // 7. Hot channel: `storm` identical reads at once, through the service.
+    await settle([storagePid, dbPid]);
     log(`storm: ${s.storm} concurrent identical ListMessages of one channel`);
     const hot = readOrder[0];
     const hotClient = storageFor(hot);
@@ -535,34 +519,37 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
     phases.push(storm);
 
     // 8. Targets.
-    const ratio = (svc: PhaseResult, drv: PhaseResult) => (drv.latencyMs.p99 > 0 ? svc.latencyMs.p99 / drv.latencyMs.p99 : Infinity);
+    const ratio = (svc: PhaseResult, drv: PhaseResult, p: "p50" | "p99" = "p99") =>
+      svc.completed > 0 && drv.completed > 0 && drv.latencyMs[p] > 0 ? svc.latencyMs[p] / drv.latencyMs[p] : NaN;
+    const times = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "n/a");
     const insertRatio = ratio(insertService, insertDriver);
     const readRatio = ratio(readService, readDriver);
     const clean = (...ps: PhaseResult[]) => ps.every((p) => p.errors === 0);
     const errorsNote = (...ps: PhaseResult[]) => (clean(...ps) ? "" : ` (with ${ps.reduce((a, p) => a + p.errors, 0)} errors)`);
+    const p99 = (p: PhaseResult) => (p.latencyMs.count > 0 ? `${p.latencyMs.p99.toFixed(2)} ms` : "nothing completed");
     const checks: Check[] = [
       {
         name: "p99 insert through the service",
         target: `≤ ${TARGETS.insertP99Ms} ms`,
-        actual: `${insertService.latencyMs.p99.toFixed(2)} ms${errorsNote(insertService)}`,
+        actual: `${p99(insertService)}${errorsNote(insertService)}`,
         pass: insertService.latencyMs.p99 <= TARGETS.insertP99Ms && clean(insertService),
       },
       {
         name: "p99 history read through the service",
         target: `≤ ${TARGETS.readP99Ms} ms`,
-        actual: `${readService.latencyMs.p99.toFixed(2)} ms${errorsNote(readService)}`,
+        actual: `${p99(readService)}${errorsNote(readService)}`,
         pass: readService.latencyMs.p99 <= TARGETS.readP99Ms && clean(readService),
       },
       {
         name: "insert p99, service / driver",
         target: `≤ ${TARGETS.serviceOverDriverP99}×`,
-        actual: `${insertRatio.toFixed(2)}× (${insertService.latencyMs.p99.toFixed(2)} / ${insertDriver.latencyMs.p99.toFixed(2)} ms)${errorsNote(insertService, insertDriver)}`,
+        actual: `${times(insertRatio)} (${p99(insertService)} / ${p99(insertDriver)})${errorsNote(insertService, insertDriver)}`,
         pass: insertRatio <= TARGETS.serviceOverDriverP99 && clean(insertService, insertDriver),
       },
       {
         name: "history p99, service / driver",
         target: `≤ ${TARGETS.serviceOverDriverP99}×`,
-        actual: `${readRatio.toFixed(2)}× (${readService.latencyMs.p99.toFixed(2)} / ${readDriver.latencyMs.p99.toFixed(2)} ms)${errorsNote(readService, readDriver)}`,
+        actual: `${times(readRatio)} (${p99(readService)} / ${p99(readDriver)})${errorsNote(readService, readDriver)}`,
         pass: readRatio <= TARGETS.serviceOverDriverP99 && clean(readService, readDriver),
       },
       {
@@ -574,10 +561,10 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
     ];
 
     const notes = [
-      `service p99 / driver p99: insert ${insertRatio.toFixed(2)}×, history ${readRatio.toFixed(2)}×`,
-      `service p50 / driver p50: insert ${(insertService.latencyMs.p50 / insertDriver.latencyMs.p50).toFixed(2)}×, history ${(readService.latencyMs.p50 / readDriver.latencyMs.p50).toFixed(2)}×`,
-      `database queries per service call: insert ${insertService.db?.queriesPerOp}, history ${readService.db?.queriesPerOp} ` +
-        `(coalesced: ${readService.db?.coalesced}); the driver phases send exactly one statement per operation`,
+      `service p99 / driver p99: insert ${times(insertRatio)}, history ${times(readRatio)}`,
+      `service p50 / driver p50: insert ${times(ratio(insertService, insertDriver, "p50"))}, history ${times(ratio(readService, readDriver, "p50"))}`,
+      `database queries per service call: insert ${insertService.db?.queriesPerOp ?? "n/a"}, history ${readService.db?.queriesPerOp ?? "n/a"} ` +
+        `(coalesced: ${readService.db?.coalesced ?? "n/a"}); the driver phases send exactly one statement per operation`,
       `latencies are measured from each operation's scheduled send time (open loop); ` +
         `generator send lag p99: ${phases.filter((p) => p.sendLagMs).map((p) => p.sendLagMs!.p99.toFixed(2)).join(" / ")} ms`,
     ];
@@ -594,9 +581,9 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model,
         memoryGb: round(totalmem() / 2 ** 30, 1),
-        cassandra: { contactPoints, localDc, pid: dbPid, jvm: jvmJit(dbPid) },
+        cassandra: { contactPoints, localDc, pid: dbPid, jvm: dbJvm },
         etcd,
-        storageProcess: { pid: storagePid, instance: ourId, address: instance.address, nodeOptions: serviceEnv.NODE_OPTIONS },
+        storageProcess: { pid: storagePid, instance: ourId, namespace, address: instance.address, nodeOptions: serviceEnv.NODE_OPTIONS },
       },
       options: {
         rate: s.rate,
