@@ -1,7 +1,7 @@
 // `npm start`'s process: every service in one process with no external infrastructure.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import WebSocket from "ws";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
-import { freePort, repoPath, waitFor } from "@chorus/testing";
+import { repoPath, startEmbeddedChorus, waitFor, type EmbeddedChorusProcess } from "@chorus/testing";
 
 const CONTRACTS = [
   "chorus.api.v1.ServerService",
@@ -25,39 +25,17 @@ const CONTRACTS = [
 ];
 
 describe("embedded mode", () => {
-  let child: ChildProcess;
+  let chorus: EmbeddedChorusProcess;
+  let ports: EmbeddedChorusProcess["ports"];
   let stdout = "";
-  let dataDir = "";
-  const ports = { http: 0, gateway: 0, grpc: 0 };
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "chorus-embedded-"));
-    ports.http = await freePort();
-    ports.gateway = await freePort();
-    ports.grpc = await freePort();
-    child = spawn(process.execPath, [repoPath("launcher/dist/src/embedded.js")], {
-      env: {
-        ...process.env,
-        // No etcd, Redis or database: embedded mode must not need them.
-        CHORUS_ETCD_ENDPOINTS: "http://127.0.0.1:1",
-        CHORUS_HTTP_PORT: String(ports.http),
-        CHORUS_GATEWAY_PORT: String(ports.gateway),
-        CHORUS_GRPC_PORT: String(ports.grpc),
-        CHORUS_DATA_DIR: dataDir,
-        CHORUS_GATEWAY_HEARTBEAT_MS: "1000",
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stdout += d));
-    await waitFor("embedded Chorus to print its URLs", () => stdout.includes("Chorus is running"), 20_000);
+    chorus = await startEmbeddedChorus({ CHORUS_GATEWAY_HEARTBEAT_MS: "1000" });
+    ports = chorus.ports;
+    stdout = chorus.output();
   });
 
-  after(() => {
-    child.kill("SIGKILL");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => chorus.stop());
 
   it("prints the URLs it serves", () => {
     assert.match(stdout, new RegExp(`http\\s+http://127\\.0\\.0\\.1:${ports.http}`));

@@ -16,3 +16,4 @@ export * from "./service-module.js";
 export * from "./run-service.js";
 export * from "./run-embedded.js";
 export * from "./cluster-transports.js";
+export * from "./mesh-connection.js";

@@ -3,3 +3,4 @@ export * from "./infra.js";
 export * from "./ports.js";
 export * from "./service-process.js";
 export * from "./otlp-receiver.js";
+export * from "./embedded-process.js";

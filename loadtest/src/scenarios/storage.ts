@@ -11,12 +11,7 @@ import { create, type JsonObject } from "@bufbuild/protobuf";
 import type { Client as RpcClient } from "@connectrpc/connect";
 import { MessageSchema, type Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
-import {
-  ClusterTransports,
-  createLogger,
-  EtcdRegistry,
-  MeshClients,
-} from "@chorus/mesh";
+import { connectMesh, createLogger, type MeshConnection } from "@chorus/mesh";
 import { DISCORD_EPOCH_MS, SnowflakeGenerator, timestampOf } from "@chorus/snowflake";
 import { cassandraContactPoints, repoPath, requireCassandra, requireEtcd, startServiceProcess, waitFor, type ServiceProcess } from "@chorus/testing";
 import { LatencyRecorder } from "../latency.js";
@@ -294,8 +289,7 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
   const channels = Array.from({ length: s.channels }, () => ids.next());
 
   let storage: ServiceProcess | undefined;
-  let registry: EtcdRegistry | undefined;
-  const transports = new ClusterTransports();
+  let mesh: MeshConnection | undefined;
   const driver = new cassandra.Client({
     contactPoints,
     localDataCenter: localDc,
@@ -329,18 +323,10 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
     const ourId = storage.instanceId;
 
     // 2. Reach it like any caller: etcd registry, mesh client factory, h2c transports.
-    const logger = createLogger("bench", "warn");
-    registry = new EtcdRegistry({ endpoints: etcd, leaseTtlSeconds: 10, namespace, logger });
-    await registry.start();
-    const registered = registry;
-    const instance = await waitFor("the storage instance in the registry", () => registered.instances("storage").find((i) => i.id === ourId), 15_000);
-    const clients = new MeshClients({
-      registry,
-      transportFor: (i) => transports.transportFor(i),
-      releaseTransport: (i) => transports.release(i),
-      defaultTimeoutMs: 5000,
-      logger,
-    });
+    const connected = await connectMesh({ endpoints: etcd, namespace, logger: createLogger("bench", "warn") });
+    mesh = connected;
+    const instance = await waitFor("the storage instance in the registry", () => connected.registry.instances("storage").find((i) => i.id === ourId), 15_000);
+    const clients = connected.clients;
     const byChannel = new Map<bigint, RpcClient<typeof StorageService>>();
     const storageFor = (channelId: bigint) => {
       let client = byChannel.get(channelId);
@@ -600,8 +586,7 @@ async function runStorage(values: OptionValues): Promise<ScenarioReport> {
     };
   } finally {
     await driver.shutdown().catch(() => undefined);
-    transports.closeAll();
-    await registry?.close().catch(() => undefined);
+    await mesh?.close().catch(() => undefined);
     if (storage) {
       const exited = storage.kill("SIGTERM");
       const timer = setTimeout(() => void storage!.kill("SIGKILL"), 10_000);

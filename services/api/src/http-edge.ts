@@ -3,21 +3,27 @@ import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { metricsRegistry, serverObservability, type ServiceContext } from "@chorus/mesh";
 import { probeServices } from "./service-probe.js";
+import { discordApi, type DiscordApiDependencies } from "./discord/discord-api.js";
 
 export interface HttpEdgeOptions {
   host: string;
   port: number;
   routes: (router: ConnectRouter) => void;
+  discord: DiscordApiDependencies;
 }
+
+/** Where the Discord-compatible REST API is served: the v10 path, and /api for unversioned clients. */
+export const DISCORD_API_PREFIXES = ["/api/v10", "/api"] as const;
 
 /**
  * The public HTTP edge: the Connect API (chorus.api.v1) for first-party clients over HTTP/1.1
- * and HTTP/2, /healthz with the status of every service, and /metrics. The Discord-compatible
- * /api/v10 routes join it with the accounts and guilds work.
+ * and HTTP/2, the Discord-compatible REST API under /api/v10 (and /api), /healthz with the
+ * status of every service, and /metrics.
  */
 export async function startHttpEdge(ctx: ServiceContext, options: HttpEdgeOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   await app.register(fastifyConnectPlugin, { routes: options.routes, interceptors: [serverObservability()] });
+  for (const prefix of DISCORD_API_PREFIXES) await app.register(discordApi(options.discord), { prefix });
 
   app.get("/healthz", async (_req, reply) => {
     const services = await probeServices(ctx);

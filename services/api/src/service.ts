@@ -1,29 +1,50 @@
+import type { ConnectRouter } from "@connectrpc/connect";
 import { z } from "zod";
-import { env, loadConfig, type ServiceModule } from "@chorus/mesh";
+import { env, loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
+import { SnowflakeGenerator } from "@chorus/snowflake";
 import { ServerService } from "@chorus/contracts/chorus/api/v1/server_pb";
+import { AccountService } from "@chorus/contracts/chorus/api/v1/accounts_pb";
 import { startHttpEdge } from "./http-edge.js";
 import { serverInfoRoutes } from "./server-info.js";
+import { accountRoutes } from "./account-rpc.js";
+import { Accounts } from "./accounts/accounts.js";
 
 const apiEnvSchema = z.object({
   CHORUS_HTTP_HOST: env.host("127.0.0.1"),
-  /** Port of the public HTTP edge (Connect API, /healthz, /metrics, later /api/v10). */
+  /** Port of the public HTTP edge (Connect API, Discord REST under /api/v10, /healthz, /metrics). */
   CHORUS_HTTP_PORT: env.port(8080),
+  /** Snowflake worker id (0-31) of the ids this api node mints (user ids). */
+  CHORUS_WORKER_ID: meshEnvSchema.shape.CHORUS_WORKER_ID,
 });
 
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService],
+  contracts: [ServerService, AccountService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
-    const routes = serverInfoRoutes(ctx);
-    const edge = await startHttpEdge(ctx, { host: config.CHORUS_HTTP_HOST, port: config.CHORUS_HTTP_PORT, routes });
+    // The process id tells apart api processes that share a worker id; a rare collision
+    // anyway is caught by storage (ALREADY_EXISTS on the id) and retried with a new id.
+    const ids = new SnowflakeGenerator({ workerId: config.CHORUS_WORKER_ID, processId: process.pid % 32 });
+    const accounts = new Accounts(ctx.clients, ids, ctx.logger);
+    const serverInfo = serverInfoRoutes(ctx);
+    const accountService = accountRoutes(accounts);
+    const routes = (router: ConnectRouter) => {
+      serverInfo(router);
+      accountService(router);
+    };
+    const edge = await startHttpEdge(ctx, {
+      host: config.CHORUS_HTTP_HOST,
+      port: config.CHORUS_HTTP_PORT,
+      routes,
+      discord: { accounts, logger: ctx.logger },
+    });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;
     const httpUrl = `http://${config.CHORUS_HTTP_HOST}:${port}`;
     return {
       metadata: { http_url: httpUrl },
-      urls: { http: httpUrl, healthz: `${httpUrl}/healthz`, metrics: `${httpUrl}/metrics` },
+      urls: { http: httpUrl, discord: `${httpUrl}/api/v10`, healthz: `${httpUrl}/healthz`, metrics: `${httpUrl}/metrics` },
       routes,
       stop: () => edge.close(),
     };

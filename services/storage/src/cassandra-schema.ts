@@ -54,6 +54,43 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITH CLUSTERING ORDER BY (message_id DESC)`,
     ],
   },
+  {
+    version: 2,
+    name: "user accounts, unique usernames and emails, access tokens",
+    statements: (ks) => [
+      // One partition per account. The password hash is a column read only by logins.
+      `CREATE TABLE IF NOT EXISTS ${ks}.users (
+        user_id bigint PRIMARY KEY,
+        username text,
+        global_name text,
+        avatar text,
+        bot boolean,
+        system boolean,
+        flags bigint,
+        email text,
+        verified boolean,
+        locale text,
+        password_hash text
+      )`,
+      // Uniqueness: a name belongs to the account that claimed it first with
+      // INSERT ... IF NOT EXISTS (Paxos). Keys are lowercase (account-store.ts loginKey).
+      `CREATE TABLE IF NOT EXISTS ${ks}.users_by_username (
+        username_key text PRIMARY KEY,
+        user_id bigint
+      )`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.users_by_email (
+        email_key text PRIMARY KEY,
+        user_id bigint
+      )`,
+      // Tokens by the SHA-256 of the token; the token itself is never stored.
+      `CREATE TABLE IF NOT EXISTS ${ks}.tokens (
+        token_hash blob PRIMARY KEY,
+        user_id bigint,
+        kind int,
+        created_at timestamp
+      )`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

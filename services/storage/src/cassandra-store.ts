@@ -1,7 +1,7 @@
-import cassandra from "cassandra-driver";
+import type cassandra from "cassandra-driver";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { bucketAt, bucketOf } from "./buckets.js";
-import { applyMigrations } from "./cassandra-schema.js";
+import { CassandraSession, type CassandraStoreOptions } from "./cassandra-session.js";
 import {
   decodeAttachments,
   decodeObject,
@@ -10,41 +10,14 @@ import {
   encodeJsonColumns,
   messageFrom,
 } from "./message-codec.js";
-import type { Message, MessagePatch, MessageStore, QueryHook } from "./message-store.js";
-import { StoreUnavailableError } from "./storage-errors.js";
+import type { Message, MessagePatch, MessageStore } from "./message-store.js";
 
-const { Client, errors, policies, types } = cassandra;
-
-export interface CassandraStoreOptions {
-  contactPoints: string[];
-  localDataCenter: string;
-  keyspace: string;
-  /** "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,..." (used when creating the keyspace). */
-  replication: string;
-  /** Consistency of reads and writes, e.g. LOCAL_QUORUM. */
-  consistency: keyof typeof types.consistencies;
-  /** Driver-side timeout of one request: a dead node never holds a call past it. */
-  requestTimeoutMs: number;
-  onQuery?: QueryHook;
-}
-
-/** Server errors that mean "not now", not "never": the caller may retry later. */
-const TRANSIENT_CODES = new Set<number>([
-  types.responseErrorCodes.unavailableException,
-  types.responseErrorCodes.overloaded,
-  types.responseErrorCodes.isBootstrapping,
-  types.responseErrorCodes.writeTimeout,
-  types.responseErrorCodes.readTimeout,
-]);
-
-function isTransient(err: unknown): boolean {
-  return (
-    err instanceof errors.NoHostAvailableError ||
-    err instanceof errors.OperationTimedOutError ||
-    err instanceof errors.BusyConnectionError ||
-    (err instanceof errors.ResponseError && TRANSIENT_CODES.has(err.code))
-  );
-}
+/**
+ * Ids minted by another node may run slightly ahead of this clock; within this margin of a
+ * bucket boundary the next bucket is read too. Elsewhere history starts at the current one.
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 60_000;
+const newestBucket = () => bucketAt(Date.now() + CLOCK_SKEW_ALLOWANCE_MS);
 
 const COLUMNS = [
   "channel_id", "bucket", "message_id", "guild_id", "author_id", "content", "type", "flags", "edited_at", "tts",
@@ -64,9 +37,8 @@ const PATCH_COLUMNS: Record<keyof MessagePatch, string> = {
 };
 
 /**
- * Messages on Cassandra/ScyllaDB through cassandra-driver: prepared statements, token-aware
- * routing (the driver's default policy, which sends each query to a replica of its
- * partition), consistency from config.
+ * Messages on Cassandra/ScyllaDB through one CassandraSession (cassandra-session.ts: prepared
+ * statements, token-aware routing, consistency from config).
  *
  * Edit/delete race: Cassandra writes are upserts, so a plain UPDATE racing a DELETE can leave a
  * row holding only its key and the edited columns. Here updates and deletes are lightweight
@@ -76,43 +48,20 @@ const PATCH_COLUMNS: Record<keyof MessagePatch, string> = {
  */
 export class CassandraMessageStore implements MessageStore {
   readonly backend = "cassandra" as const;
-  private readonly client: cassandra.Client;
+  private readonly session: CassandraSession;
   private readonly ks: string;
 
-  constructor(private readonly options: CassandraStoreOptions) {
-    if (!/^[a-z][a-z0-9_]{0,47}$/.test(options.keyspace)) throw new Error(`invalid keyspace name "${options.keyspace}"`);
-    this.ks = options.keyspace;
-    this.client = new Client({
-      contactPoints: options.contactPoints,
-      localDataCenter: options.localDataCenter,
-      encoding: { useBigIntAsLong: true },
-      queryOptions: {
-        consistency: types.consistencies[options.consistency],
-        serialConsistency: types.consistencies.localSerial,
-        prepare: true,
-      },
-      socketOptions: { connectTimeout: Math.min(5000, options.requestTimeoutMs), readTimeout: options.requestTimeoutMs },
-      policies: { reconnection: new policies.reconnection.ConstantReconnectionPolicy(500) },
-    });
+  constructor(options: CassandraStoreOptions) {
+    this.session = new CassandraSession(options);
+    this.ks = this.session.keyspace;
   }
 
-  async open(): Promise<void> {
-    await this.run("connect", () => this.client.connect());
-    await this.run("migrate", () => applyMigrations(this.client, this.ks, this.options.replication));
-  }
-
-  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    this.options.onQuery?.(operation);
-    try {
-      return await work();
-    } catch (err) {
-      if (isTransient(err)) throw new StoreUnavailableError(`cassandra ${operation} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
+  open(): Promise<void> {
+    return this.session.open();
   }
 
   private execute(operation: string, cql: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
-    return this.run(operation, () => this.client.execute(cql, params, { prepare: true }));
+    return this.session.execute(operation, cql, params);
   }
 
   async insert(message: Message): Promise<void> {
@@ -196,7 +145,7 @@ export class CassandraMessageStore implements MessageStore {
   async listBefore(channelId: bigint, before: bigint | undefined, limit: number): Promise<Message[]> {
     const out: Message[] = [];
     // Walk 10-day buckets from the anchor's (or the current one) down to the channel's own.
-    const first = before === undefined ? bucketAt(Date.now()) + 1 : bucketOf(before);
+    const first = before === undefined ? newestBucket() : bucketOf(before);
     const last = bucketOf(channelId);
     for (let bucket = first; bucket >= last && out.length < limit; bucket--) {
       const result =
@@ -222,7 +171,7 @@ export class CassandraMessageStore implements MessageStore {
   async listAfter(channelId: bigint, after: bigint, limit: number): Promise<Message[]> {
     const out: Message[] = [];
     const first = Math.max(bucketOf(after), bucketOf(channelId));
-    const last = bucketAt(Date.now()) + 1;
+    const last = newestBucket();
     for (let bucket = first; bucket <= last && out.length < limit; bucket++) {
       const result = await this.execute(
         "history",
@@ -296,7 +245,7 @@ export class CassandraMessageStore implements MessageStore {
     });
   }
 
-  async close(): Promise<void> {
-    await this.client.shutdown();
+  close(): Promise<void> {
+    return this.session.close();
   }
 }

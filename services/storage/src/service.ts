@@ -3,9 +3,12 @@ import { mkdirSync } from "node:fs";
 import { z } from "zod";
 import { env, loadConfig, type ServiceModule } from "@chorus/mesh";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
+import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { createStorageHandlers } from "./storage-handlers.js";
+import { createAccountHandlers } from "./account-handlers.js";
 import { StorageCounters } from "./storage-metrics.js";
 import type { MessageStore } from "./message-store.js";
+import type { AccountStore } from "./account-store.js";
 
 const CONSISTENCY = {
   ONE: "one",
@@ -23,7 +26,7 @@ const storageEnvSchema = z.object({
   CHORUS_STORAGE_BACKEND: z.enum(["sqlite", "cassandra"]).optional(),
   /** Folder of embedded-mode data. */
   CHORUS_DATA_DIR: z.string().default(".chorus/data"),
-  /** SQLite database file; defaults to <CHORUS_DATA_DIR>/messages.db. */
+  /** SQLite database file (messages and accounts); defaults to <CHORUS_DATA_DIR>/messages.db. */
   CHORUS_SQLITE_PATH: z.string().optional(),
   CHORUS_CASSANDRA_CONTACT_POINTS: z
     .string()
@@ -41,18 +44,20 @@ const storageEnvSchema = z.object({
   CHORUS_CASSANDRA_REQUEST_TIMEOUT_MS: env.positiveInt(2000),
 });
 
-/** The storage service module: the only process that talks to the message database. */
+/** The storage service module: the only process that talks to the database (messages and accounts). */
 export const storageService: ServiceModule = {
   name: "storage",
-  contracts: [StorageService],
+  contracts: [StorageService, AccountStorageService],
   async start(ctx) {
     const config = loadConfig(storageEnvSchema, ctx.env);
     const backend = config.CHORUS_STORAGE_BACKEND ?? (ctx.mode === "embedded" ? "sqlite" : "cassandra");
     const counters = new StorageCounters(backend);
     let store: MessageStore;
+    let accounts: AccountStore;
     if (backend === "cassandra") {
       const { CassandraMessageStore } = await import("./cassandra-store.js");
-      store = new CassandraMessageStore({
+      const { CassandraAccountStore } = await import("./cassandra-account-store.js");
+      const options = {
         contactPoints: config.CHORUS_CASSANDRA_CONTACT_POINTS,
         localDataCenter: config.CHORUS_CASSANDRA_LOCAL_DC,
         keyspace: config.CHORUS_CASSANDRA_KEYSPACE,
@@ -60,26 +65,37 @@ export const storageService: ServiceModule = {
         consistency: CONSISTENCY[config.CHORUS_CASSANDRA_CONSISTENCY],
         requestTimeoutMs: config.CHORUS_CASSANDRA_REQUEST_TIMEOUT_MS,
         onQuery: counters.onQuery,
-      });
+      };
+      store = new CassandraMessageStore(options);
+      accounts = new CassandraAccountStore(options);
     } else {
       const { SqliteMessageStore } = await import("./sqlite-store.js");
+      const { SqliteAccountStore } = await import("./sqlite-account-store.js");
       const path = config.CHORUS_SQLITE_PATH ?? join(config.CHORUS_DATA_DIR, "messages.db");
       if (path !== ":memory:") mkdirSync(join(path, ".."), { recursive: true });
       store = new SqliteMessageStore({ path, onQuery: counters.onQuery });
+      accounts = new SqliteAccountStore({ path, onQuery: counters.onQuery });
     }
     try {
+      // One after the other: both apply the same migrations to the same database.
       await store.open();
+      await accounts.open();
     } catch (err) {
+      await store.close().catch(() => undefined);
       throw new Error(`storage: cannot open the ${backend} backend: ${(err as Error).message}`, { cause: err });
     }
-    ctx.logger.info({ backend }, "message store open");
+    ctx.logger.info({ backend }, "message and account stores open");
     const handlers = createStorageHandlers(store, () => ctx.nodeInfo(), counters);
+    const accountHandlers = createAccountHandlers(accounts);
     return {
       metadata: { backend },
       routes(router) {
         router.service(StorageService, handlers);
+        router.service(AccountStorageService, accountHandlers);
       },
-      stop: () => store.close(),
+      async stop() {
+        await Promise.all([store.close(), accounts.close()]);
+      },
     };
   },
 };

@@ -1,4 +1,4 @@
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { DISCORD_EPOCH_MS, snowflakeFromTimestamp } from "@chorus/snowflake";
 import { BUCKET_SIZE_MS, bucketOf } from "./buckets.js";
@@ -11,7 +11,7 @@ import {
   messageFrom,
 } from "./message-codec.js";
 import type { Message, MessagePatch, MessageStore, QueryHook } from "./message-store.js";
-import { StoreUnavailableError } from "./storage-errors.js";
+import { appliedMigrations, fromDb, SqliteConnection, toDb } from "./sqlite-schema.js";
 
 export interface SqliteStoreOptions {
   /** Database file, or ":memory:" (one private database per store). */
@@ -20,73 +20,7 @@ export interface SqliteStoreOptions {
   onQuery?: QueryHook;
 }
 
-/**
- * Versioned schema migrations, applied in order by `open()`. Each runs once, in its own
- * transaction together with its schema_migrations row, so a crash mid-migration leaves
- * nothing half-applied and re-opening a database applies only what is missing. New versions
- * go at the end; an applied migration is never edited.
- */
-export interface SqliteMigration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
-  {
-    version: 1,
-    name: "messages by (channel, id), pins per channel",
-    sql: `
-      -- Ids are snowflakes, stored as SQLite's signed 64-bit INTEGER (identical to the
-      -- snowflake below 2^63, i.e. until 2084). The primary key is the table's clustered
-      -- b-tree (WITHOUT ROWID), so a page of history is one index range scan.
-      -- bucket: the 10-day window of the id (buckets.ts), kept for parity with Cassandra's
-      -- partition key; queries do not need it.
-      CREATE TABLE messages (
-        channel_id           INTEGER NOT NULL,
-        message_id           INTEGER NOT NULL,
-        bucket               INTEGER NOT NULL,
-        guild_id             INTEGER NOT NULL DEFAULT 0,
-        author_id            INTEGER NOT NULL,
-        content              TEXT    NOT NULL DEFAULT '',
-        type                 INTEGER NOT NULL DEFAULT 0,
-        flags                INTEGER NOT NULL DEFAULT 0,
-        edited_at            INTEGER,           -- ms since the Unix epoch; NULL until edited
-        tts                  INTEGER NOT NULL DEFAULT 0,
-        mention_everyone     INTEGER NOT NULL DEFAULT 0,
-        mentions             TEXT,              -- JSON array of decimal ids; NULL when empty
-        mention_roles        TEXT,              -- JSON array of decimal ids; NULL when empty
-        pinned               INTEGER NOT NULL DEFAULT 0,
-        attachments          TEXT,              -- JSON (message-codec.ts); NULL when empty
-        embeds               TEXT,
-        components           TEXT,
-        message_reference    TEXT,
-        webhook_id           INTEGER NOT NULL DEFAULT 0,
-        application_id       INTEGER NOT NULL DEFAULT 0,
-        interaction_metadata TEXT,
-        nonce                TEXT    NOT NULL DEFAULT '',
-        author_username      TEXT    NOT NULL DEFAULT '',
-        author_avatar        TEXT    NOT NULL DEFAULT '',
-        PRIMARY KEY (channel_id, message_id)
-      ) WITHOUT ROWID;
-
-      CREATE TABLE pins (
-        channel_id INTEGER NOT NULL,
-        message_id INTEGER NOT NULL,
-        pinned_at  INTEGER NOT NULL,            -- ms since the Unix epoch
-        PRIMARY KEY (channel_id, message_id)
-      ) WITHOUT ROWID;
-      -- The channel's pin list in its listed order: most recently pinned first, ties newest first.
-      CREATE INDEX pins_by_time ON pins (channel_id, pinned_at DESC, message_id DESC);
-    `,
-  },
-];
-
 const MAX_I64 = (1n << 63n) - 1n;
-
-/** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */
-const toDb = (id: bigint): bigint => BigInt.asIntN(64, id);
-const fromDb = (value: unknown): bigint => BigInt.asUintN(64, value as bigint);
 
 /** The smallest id of a bucket: history never reaches below the channel's own bucket. */
 const firstIdOfBucket = (bucket: number): bigint =>
@@ -193,22 +127,16 @@ function decodeRow(row: MessageRow): Message {
   });
 }
 
-/** SQLite result codes that mean "the database cannot serve now", not "this request is wrong". */
-function isUnavailable(err: unknown): boolean {
-  if (!(err instanceof Database.SqliteError)) return false;
-  return /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL|READONLY|NOMEM)/.test(err.code);
-}
-
 type Statements = ReturnType<SqliteMessageStore["prepareStatements"]>;
 
 /**
  * Messages in an SQLite file through better-sqlite3 (embedded mode), with the semantics of
  * the Cassandra store (message-store.ts; proved by test/conformance.ts):
  *
- * - WAL journal with synchronous = FULL: a commit returns only after the WAL is fsynced, so an
- *   acknowledged insert survives a process crash and also an OS crash or power loss
- *   ("Resolves once durable"). NORMAL would survive a process crash but may lose the last
- *   commits on power loss, which the contract does not allow.
+ * - WAL journal with synchronous = FULL (set by sqlite-schema.ts): a commit returns only after
+ *   the WAL is fsynced, so an acknowledged insert survives a process crash and also an OS
+ *   crash or power loss ("Resolves once durable"). NORMAL would survive a process crash but
+ *   may lose the last commits on power loss, which the contract does not allow.
  * - 64-bit integers are read as bigint (safeIntegers), never as lossy numbers.
  * - update and delete each run in one transaction: an update never creates a row, and an
  *   update racing a delete lands wholly before it or finds nothing. (better-sqlite3 is
@@ -223,57 +151,19 @@ type Statements = ReturnType<SqliteMessageStore["prepareStatements"]>;
  */
 export class SqliteMessageStore implements MessageStore {
   readonly backend = "sqlite" as const;
-  private db: Database.Database | undefined;
-  private statements: Statements | undefined;
+  private readonly connection: SqliteConnection<Statements>;
 
-  constructor(private readonly options: SqliteStoreOptions) {}
+  constructor(private readonly options: SqliteStoreOptions) {
+    this.connection = new SqliteConnection(options.path, options.onQuery, (db) => this.prepareStatements(db));
+  }
 
   async open(): Promise<void> {
-    if (this.db) return;
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(this.options.path, { timeout: 5000 });
-      db.defaultSafeIntegers(true);
-      db.pragma("journal_mode = WAL");
-      // FULL, not NORMAL: see the class comment (durability of acknowledged writes).
-      db.pragma("synchronous = FULL");
-      this.migrate(db);
-      this.statements = this.prepareStatements(db);
-      this.db = db;
-    } catch (err) {
-      db?.close();
-      const message = `sqlite open of ${this.options.path} failed: ${(err as Error).message}`;
-      throw isUnavailable(err) ? new StoreUnavailableError(message, { cause: err }) : new Error(message, { cause: err });
-    }
+    this.connection.open();
   }
 
   /** Versions recorded in schema_migrations (for tests and diagnostics). */
   appliedMigrations(): number[] {
-    const db = this.requireDb("migrations");
-    return (db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all() as bigint[]).map(Number);
-  }
-
-  private migrate(db: Database.Database): void {
-    this.query("migrate");
-    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version    INTEGER PRIMARY KEY,
-      name       TEXT    NOT NULL,
-      applied_at INTEGER NOT NULL
-    )`);
-    const isApplied = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").pluck();
-    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
-    for (const migration of SQLITE_MIGRATIONS) {
-      // IMMEDIATE takes the write lock before the check, so two processes opening the same
-      // file together cannot both apply a version.
-      db.transaction(() => {
-        this.query("migrate");
-        if (isApplied.get(migration.version) !== undefined) return;
-        this.query("migrate");
-        db.exec(migration.sql);
-        this.query("migrate");
-        record.run(migration.version, migration.name, Date.now());
-      }).immediate();
-    }
+    return appliedMigrations(this.connection.database("migrations"));
   }
 
   private prepareStatements(db: Database.Database) {
@@ -313,20 +203,8 @@ export class SqliteMessageStore implements MessageStore {
     this.options.onQuery?.(operation);
   }
 
-  private requireDb(operation: string): Database.Database {
-    if (!this.db) throw new StoreUnavailableError(`sqlite ${operation}: the store is not open`);
-    return this.db;
-  }
-
-  /** Runs `work` on the open database; failures that mean "not now" become StoreUnavailableError. */
-  private async run<T>(operation: string, work: (s: Statements) => T): Promise<T> {
-    this.requireDb(operation);
-    try {
-      return work(this.statements!);
-    } catch (err) {
-      if (isUnavailable(err)) throw new StoreUnavailableError(`sqlite ${operation} failed: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
+  private run<T>(operation: string, work: (s: Statements) => T): Promise<T> {
+    return this.connection.run(operation, work);
   }
 
   private syncPin(s: Statements, key: { channel_id: bigint; message_id: bigint }, pinned: boolean): void {
@@ -432,9 +310,6 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async close(): Promise<void> {
-    const db = this.db;
-    this.db = undefined;
-    this.statements = undefined;
-    db?.close();
+    this.connection.close();
   }
 }

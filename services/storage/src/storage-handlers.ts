@@ -5,7 +5,7 @@ import type { NodeInfo } from "@chorus/contracts/chorus/mesh/v1/node_pb";
 import type { Message, MessagePatch, MessageStore } from "./message-store.js";
 import { ReadCoalescer } from "./read-coalescer.js";
 import { historyKey, listHistory, normalizeLimit } from "./history.js";
-import { invalidArgument, toConnectError } from "./storage-errors.js";
+import { guarded, invalidArgument, requireId } from "./storage-errors.js";
 import type { StorageCounters } from "./storage-metrics.js";
 
 const MAX_BULK_DELETE = 100;
@@ -21,15 +21,6 @@ const UPDATABLE: Record<string, keyof MessagePatch> = {
   edited_timestamp: "editedTimestamp",
 };
 
-/** Snowflakes are 64-bit but both databases store signed 64-bit integers (enough until 2084). */
-const MAX_ID = (1n << 63n) - 1n;
-
-function requireId(field: string, id: bigint): bigint {
-  if (id === 0n) throw invalidArgument(field, "required (a non-zero snowflake)");
-  if (id > MAX_ID) throw invalidArgument(field, "must be a snowflake below 2^63");
-  return id;
-}
-
 function patchFrom(mask: FieldMask | undefined, message: Message | undefined): MessagePatch {
   if (!mask || mask.paths.length === 0) throw invalidArgument("update_mask", "must name at least one field");
   if (!message) throw invalidArgument("message", "required with update_mask");
@@ -40,14 +31,6 @@ function patchFrom(mask: FieldMask | undefined, message: Message | undefined): M
     patch[field] = message[field];
   }
   return patch as MessagePatch;
-}
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw toConnectError(err);
-  }
 }
 
 /**

@@ -1,13 +1,14 @@
 import { cassandraContactPoints, requireCassandra } from "@chorus/testing";
 import { CassandraMessageStore } from "../src/cassandra-store.js";
+import { CassandraAccountStore } from "../src/cassandra-account-store.js";
+import type { CassandraStoreOptions } from "../src/cassandra-session.js";
 import type { QueryHook } from "../src/message-store.js";
 
 /** Keyspace the storage tests use, apart from the `chorus` keyspace of a dev cluster. */
 export const TEST_KEYSPACE = "chorus_test";
 
-export async function cassandraStore(onQuery?: QueryHook): Promise<CassandraMessageStore> {
-  await requireCassandra();
-  const store = new CassandraMessageStore({
+function testStoreOptions(onQuery?: QueryHook): CassandraStoreOptions {
+  return {
     contactPoints: cassandraContactPoints(),
     localDataCenter: process.env.CHORUS_CASSANDRA_LOCAL_DC ?? "datacenter1",
     keyspace: TEST_KEYSPACE,
@@ -15,7 +16,20 @@ export async function cassandraStore(onQuery?: QueryHook): Promise<CassandraMess
     consistency: "localQuorum",
     requestTimeoutMs: 5000,
     onQuery,
-  });
+  };
+}
+
+export async function cassandraStore(onQuery?: QueryHook): Promise<CassandraMessageStore> {
+  await requireCassandra();
+  const store = new CassandraMessageStore(testStoreOptions(onQuery));
+  await store.open();
+  return store;
+}
+
+/** An open account store on the test keyspace; `claimSettleMs` as in CassandraAccountStoreOptions. */
+export async function cassandraAccountStore(claimSettleMs?: number): Promise<CassandraAccountStore> {
+  await requireCassandra();
+  const store = new CassandraAccountStore({ ...testStoreOptions(), claimSettleMs });
   await store.open();
   return store;
 }

@@ -46,7 +46,7 @@ function serve(store: MessageStore, counters: StorageCounters): Served {
 }
 
 /** Asserts a call fails with `code`, and (for INVALID_ARGUMENT) that the message starts by naming `field`. */
-async function rejectsWith(call: Promise<unknown>, code: Code, field?: string): Promise<void> {
+export async function rejectsWith(call: Promise<unknown>, code: Code, field?: string): Promise<void> {
   await assert.rejects(call, (err: unknown) => {
     assert.ok(err instanceof ConnectError, `expected a ConnectError, got ${String(err)}`);
     assert.equal(err.code, code, `expected ${Code[code]}, got ${Code[err.code]}: ${err.rawMessage}`);

@@ -12,7 +12,8 @@ import { create } from "@bufbuild/protobuf";
 import { MessageSchema } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { bucketOf } from "../src/buckets.js";
-import { SQLITE_MIGRATIONS, SqliteMessageStore } from "../src/sqlite-store.js";
+import { SQLITE_MIGRATIONS } from "../src/sqlite-schema.js";
+import { SqliteMessageStore } from "../src/sqlite-store.js";
 import { StoreUnavailableError } from "../src/storage-errors.js";
 import { describeStorageConformance } from "./conformance.js";
 

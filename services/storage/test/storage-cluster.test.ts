@@ -8,7 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MessageSchema } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
-import { ClusterTransports, createLogger, EtcdRegistry, MeshClients, type ServiceInstance } from "@chorus/mesh";
+import { connectMesh, createLogger, type EtcdRegistry, type MeshClients, type MeshConnection, type ServiceInstance } from "@chorus/mesh";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { repoPath, requireCassandra, requireEtcd, startServiceProcess, testNamespace, waitFor, type ServiceProcess } from "@chorus/testing";
 import { storageProcessEnv } from "./cassandra-fixture.js";
@@ -20,7 +20,7 @@ interface InfraComponent {
 
 describe("storage service in cluster mode", () => {
   const ids = new SnowflakeGenerator({ workerId: 4, processId: 2 });
-  const transports = new ClusterTransports();
+  let mesh: MeshConnection;
   const processes: ServiceProcess[] = [];
   let registry: EtcdRegistry;
   let clients: MeshClients;
@@ -48,16 +48,9 @@ describe("storage service in cluster mode", () => {
       CHORUS_LEASE_TTL_SECONDS: "3",
       CHORUS_RPC_TIMEOUT_MS: "4000",
     };
-    const logger = createLogger("test", "warn");
-    registry = new EtcdRegistry({ endpoints, leaseTtlSeconds: 3, namespace, logger });
-    await registry.start();
-    clients = new MeshClients({
-      registry,
-      transportFor: (i) => transports.transportFor(i),
-      releaseTransport: (i) => transports.release(i),
-      defaultTimeoutMs: 4000,
-      logger,
-    });
+    mesh = await connectMesh({ endpoints, namespace, leaseTtlSeconds: 3, defaultTimeoutMs: 4000, logger: createLogger("test", "warn") });
+    registry = mesh.registry;
+    clients = mesh.clients;
     processes.push(await startServiceProcess("storage", env), await startServiceProcess("storage", env));
     await waitFor("both storage nodes registered", () => live().length === 2);
     assert.equal(registry.instances("storage").length, 2, "our namespace holds exactly our two nodes");
@@ -65,8 +58,7 @@ describe("storage service in cluster mode", () => {
 
   after(async () => {
     await Promise.all(processes.map((p) => p.kill("SIGKILL")));
-    transports.closeAll();
-    await registry.close();
+    await mesh.close();
   });
 
   it("routes every call for a channel to one node, and spreads channels over both", async () => {

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "@chorus/mesh";
+import type { Accounts } from "../accounts/accounts.js";
+import { httpStatusError, toDiscordError } from "./errors.js";
+import { authRoutes } from "./routes/auth.js";
+import { userRoutes } from "./routes/users.js";
+
+export interface DiscordApiDependencies {
+  accounts: Accounts;
+  logger: Logger;
+}
+
+/**
+ * The Discord v10-compatible REST API, registered under a prefix (/api/v10, and /api for
+ * clients that leave the version out). Every route module of a Discord resource plugs in
+ * here; this scope answers every error, including unknown routes and unparsable bodies, in
+ * Discord's JSON error format.
+ */
+export function discordApi(deps: DiscordApiDependencies) {
+  return async (app: FastifyInstance) => {
+    // An empty JSON body (a POST with a content type and nothing else) counts as no body, as
+    // Discord treats it; anything else goes through fastify's safe JSON parser.
+    const parseJson = app.getDefaultJsonParser("error", "error");
+    app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+      const text = body.toString();
+      if (text === "") done(null, undefined);
+      else parseJson(request, text, done);
+    });
+
+    app.setErrorHandler((err, request, reply) => {
+      const answer = toDiscordError(err);
+      if (answer.status >= 500) deps.logger.error({ err, method: request.method, url: request.url }, "Discord API request failed");
+      return reply.code(answer.status).send(answer.body);
+    });
+    app.setNotFoundHandler((_request, reply) => {
+      const answer = httpStatusError(404);
+      return reply.code(404).send(answer.body);
+    });
+
+    await app.register(authRoutes(deps.accounts));
+    await app.register(userRoutes(deps.accounts));
+  };
+}

@@ -1,0 +1,10 @@
+// discord-api-spec ships its Zod schemas as plain JavaScript (the "types" of its ./zod export
+// point at the .js file), so TypeScript sees no declarations: these are the schemas the
+// tests use, typed as what they are, Zod Mini schemas.
+declare module "discord-api-spec/zod" {
+  import type { ZodMiniType } from "zod/mini";
+  export const UserResponseSchema: ZodMiniType;
+  export const UserPIIResponseSchema: ZodMiniType;
+  export const ErrorResponseSchema: ZodMiniType;
+  export const ErrorSchema: ZodMiniType;
+}

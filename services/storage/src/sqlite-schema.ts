@@ -1,0 +1,218 @@
+import Database from "better-sqlite3";
+import type { QueryHook } from "./message-store.js";
+import { StoreUnavailableError } from "./storage-errors.js";
+
+/**
+ * Versioned schema migrations of the embedded database file, applied in order by
+ * `openSqliteDatabase()`. Each runs once, in its own
+ * transaction together with its schema_migrations row, so a crash mid-migration leaves
+ * nothing half-applied and re-opening a database applies only what is missing. New versions
+ * go at the end; an applied migration is never edited.
+ */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: "messages by (channel, id), pins per channel",
+    sql: `
+      -- Ids are snowflakes, stored as SQLite's signed 64-bit INTEGER (identical to the
+      -- snowflake below 2^63, i.e. until 2084). The primary key is the table's clustered
+      -- b-tree (WITHOUT ROWID), so a page of history is one index range scan.
+      -- bucket: the 10-day window of the id (buckets.ts), kept for parity with Cassandra's
+      -- partition key; queries do not need it.
+      CREATE TABLE messages (
+        channel_id           INTEGER NOT NULL,
+        message_id           INTEGER NOT NULL,
+        bucket               INTEGER NOT NULL,
+        guild_id             INTEGER NOT NULL DEFAULT 0,
+        author_id            INTEGER NOT NULL,
+        content              TEXT    NOT NULL DEFAULT '',
+        type                 INTEGER NOT NULL DEFAULT 0,
+        flags                INTEGER NOT NULL DEFAULT 0,
+        edited_at            INTEGER,           -- ms since the Unix epoch; NULL until edited
+        tts                  INTEGER NOT NULL DEFAULT 0,
+        mention_everyone     INTEGER NOT NULL DEFAULT 0,
+        mentions             TEXT,              -- JSON array of decimal ids; NULL when empty
+        mention_roles        TEXT,              -- JSON array of decimal ids; NULL when empty
+        pinned               INTEGER NOT NULL DEFAULT 0,
+        attachments          TEXT,              -- JSON (message-codec.ts); NULL when empty
+        embeds               TEXT,
+        components           TEXT,
+        message_reference    TEXT,
+        webhook_id           INTEGER NOT NULL DEFAULT 0,
+        application_id       INTEGER NOT NULL DEFAULT 0,
+        interaction_metadata TEXT,
+        nonce                TEXT    NOT NULL DEFAULT '',
+        author_username      TEXT    NOT NULL DEFAULT '',
+        author_avatar        TEXT    NOT NULL DEFAULT '',
+        PRIMARY KEY (channel_id, message_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE pins (
+        channel_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        pinned_at  INTEGER NOT NULL,            -- ms since the Unix epoch
+        PRIMARY KEY (channel_id, message_id)
+      ) WITHOUT ROWID;
+      -- The channel's pin list in its listed order: most recently pinned first, ties newest first.
+      CREATE INDEX pins_by_time ON pins (channel_id, pinned_at DESC, message_id DESC);
+    `,
+  },
+  {
+    version: 2,
+    name: "user accounts and access tokens",
+    sql: `
+      -- user_id is the snowflake (signed 64-bit, like messages) and the table's rowid.
+      -- username_key / email_key are the lowercase forms (account-store.ts loginKey): the
+      -- UNIQUE constraints make uniqueness case-insensitive. An account without an email has
+      -- NULL there, which UNIQUE allows any number of times.
+      CREATE TABLE users (
+        user_id       INTEGER PRIMARY KEY,
+        username      TEXT    NOT NULL,
+        username_key  TEXT    NOT NULL UNIQUE,
+        global_name   TEXT,
+        avatar        TEXT,
+        bot           INTEGER NOT NULL DEFAULT 0,
+        system        INTEGER NOT NULL DEFAULT 0,
+        flags         INTEGER NOT NULL DEFAULT 0,
+        email         TEXT,
+        email_key     TEXT    UNIQUE,
+        verified      INTEGER NOT NULL DEFAULT 0,
+        locale        TEXT    NOT NULL DEFAULT '',
+        password_hash TEXT    NOT NULL DEFAULT ''
+      );
+
+      -- Tokens by the SHA-256 of the token; the token itself is never stored.
+      CREATE TABLE tokens (
+        token_hash BLOB    PRIMARY KEY,
+        user_id    INTEGER NOT NULL,
+        kind       INTEGER NOT NULL,
+        created_at INTEGER NOT NULL             -- ms since the Unix epoch
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */
+export const toDb = (id: bigint): bigint => BigInt.asIntN(64, id);
+export const fromDb = (value: unknown): bigint => BigInt.asUintN(64, value as bigint);
+
+/** SQLite result codes that mean "the database cannot serve now", not "this request is wrong". */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Database.SqliteError)) return false;
+  return /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL|READONLY|NOMEM)/.test(err.code);
+}
+
+/**
+ * Opens (creating when missing) the embedded-mode database file with the settings every store
+ * on it relies on, and applies the missing migrations. The message store and the account
+ * store each open their own connection to the same file; SQLite serializes their writes.
+ *
+ * - WAL journal with synchronous = FULL: a commit returns only after the WAL is fsynced, so an
+ *   acknowledged write survives a process crash and also an OS crash or power loss. NORMAL
+ *   would survive a process crash but may lose the last commits on power loss.
+ * - 64-bit integers are read as bigint (safeIntegers), never as lossy numbers.
+ * - A writer waits up to 5 s for another connection's write lock.
+ *
+ * `onQuery` counts one "migrate" per migration step.
+ */
+export function openSqliteDatabase(path: string, onQuery?: QueryHook): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: 5000 });
+    db.defaultSafeIntegers(true);
+    db.pragma("journal_mode = WAL");
+    // FULL, not NORMAL: see above (durability of acknowledged writes).
+    db.pragma("synchronous = FULL");
+    migrate(db, onQuery);
+    return db;
+  } catch (err) {
+    db?.close();
+    const message = `sqlite open of ${path} failed: ${(err as Error).message}`;
+    throw isUnavailable(err) ? new StoreUnavailableError(message, { cause: err }) : new Error(message, { cause: err });
+  }
+}
+
+function migrate(db: Database.Database, onQuery?: QueryHook): void {
+  onQuery?.("migrate");
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const isApplied = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").pluck();
+  const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+  for (const migration of SQLITE_MIGRATIONS) {
+    // IMMEDIATE takes the write lock before the check, so two connections or processes
+    // opening the same file together cannot both apply a version.
+    db.transaction(() => {
+      onQuery?.("migrate");
+      if (isApplied.get(migration.version) !== undefined) return;
+      onQuery?.("migrate");
+      db.exec(migration.sql);
+      onQuery?.("migrate");
+      record.run(migration.version, migration.name, Date.now());
+    }).immediate();
+  }
+}
+
+/** Versions recorded in schema_migrations (for tests and diagnostics). */
+export function appliedMigrations(db: Database.Database): number[] {
+  return (db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all() as bigint[]).map(Number);
+}
+
+/**
+ * One store's connection to the database file: opened (and migrated) by `open`, with the
+ * store's prepared statements; `run` executes work on them, turning failures that mean "not
+ * now" into StoreUnavailableError.
+ */
+export class SqliteConnection<Statements> {
+  private db: Database.Database | undefined;
+  private statements: Statements | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly onQuery: QueryHook | undefined,
+    private readonly prepare: (db: Database.Database) => Statements,
+  ) {}
+
+  open(): void {
+    if (this.db) return;
+    const db = openSqliteDatabase(this.path, this.onQuery);
+    try {
+      this.statements = this.prepare(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+  }
+
+  /** The open database, or StoreUnavailableError. */
+  database(operation: string): Database.Database {
+    if (!this.db) throw new StoreUnavailableError(`sqlite ${operation}: the store is not open`);
+    return this.db;
+  }
+
+  async run<T>(operation: string, work: (statements: Statements) => T): Promise<T> {
+    this.database(operation);
+    try {
+      return work(this.statements!);
+    } catch (err) {
+      if (isUnavailable(err)) throw new StoreUnavailableError(`sqlite ${operation} failed: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  close(): void {
+    const db = this.db;
+    this.db = undefined;
+    this.statements = undefined;
+    db?.close();
+  }
+}
