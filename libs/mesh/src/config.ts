@@ -86,6 +86,8 @@ export const meshEnvSchema = z.object({
   CHORUS_LEASE_TTL_SECONDS: env.positiveInt(10),
   /** Deadline applied to every mesh call that does not set its own. */
   CHORUS_RPC_TIMEOUT_MS: env.positiveInt(5000),
+  /** Calls one instance handles at once; more are refused with RESOURCE_EXHAUSTED. */
+  CHORUS_MAX_INFLIGHT_RPCS: env.positiveInt(512),
   /** Snowflake worker id (0-31) of this process. */
   CHORUS_WORKER_ID: z.coerce.number().int().min(0).max(31, "must be 0-31").default(0),
   LOG_LEVEL: env.logLevel(),

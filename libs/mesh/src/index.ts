@@ -17,3 +17,4 @@ export * from "./run-service.js";
 export * from "./run-embedded.js";
 export * from "./cluster-transports.js";
 export * from "./mesh-connection.js";
+export * from "./admission-control.js";

@@ -18,6 +18,7 @@ import { registerReflection } from "./reflection.js";
 import { startMeshServer } from "./mesh-server.js";
 import { metricsRoute } from "./http-routes.js";
 import { serverObservability } from "./rpc-observability.js";
+import { admissionControl } from "./admission-control.js";
 import type { ServiceInstance } from "./registry.js";
 import type { ServiceContext, ServiceModule, StartedService } from "./service-module.js";
 
@@ -136,7 +137,8 @@ export async function runService(module: ServiceModule): Promise<void> {
     host: config.CHORUS_GRPC_HOST,
     port: config.CHORUS_GRPC_PORT,
     routes: (router) => serveContracts(router, [started], module.contracts, health),
-    interceptors: [serverObservability()],
+    // Observability outermost, so refused calls are counted and traced too.
+    interceptors: [serverObservability(), admissionControl(config.CHORUS_MAX_INFLIGHT_RPCS)],
     http: metricsRoute,
     logger,
   });
