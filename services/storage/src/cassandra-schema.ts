@@ -91,6 +91,44 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: "guild event logs, guild snapshots, user guild index",
+    statements: (ks) => [
+      // One partition per guild, events in seq order. Every write is a lightweight
+      // transaction: an append is one single-partition conditional batch, `head = expected_seq`
+      // on the static column plus `INSERT ... IF NOT EXISTS` per event, which Paxos applies
+      // all together or not at all (cassandra-guild-store.ts). `head` is the last seq (cheap to
+      // read, and it stays when old events are pruned behind a snapshot). `append_id` names
+      // the append that wrote a row, so an append whose reply timed out can learn whether it
+      // landed. The partition grows with the guild's history until pruning exists.
+      `CREATE TABLE IF NOT EXISTS ${ks}.guild_events (
+        guild_id bigint,
+        seq bigint,
+        head bigint static,
+        payload blob,
+        type text,
+        created_at timestamp,
+        actor_id bigint,
+        append_id uuid,
+        PRIMARY KEY ((guild_id), seq)
+      ) WITH CLUSTERING ORDER BY (seq ASC)`,
+      // The newest snapshot per guild, replaced only by one with the same or a higher seq
+      // (UPDATE ... IF seq <= ?, INSERT ... IF NOT EXISTS for the first).
+      `CREATE TABLE IF NOT EXISTS ${ks}.guild_snapshots (
+        guild_id bigint PRIMARY KEY,
+        seq bigint,
+        state blob,
+        updated_at timestamp
+      )`,
+      // "List my guilds": one partition per user, guild ids ascending.
+      `CREATE TABLE IF NOT EXISTS ${ks}.user_guilds (
+        user_id bigint,
+        guild_id bigint,
+        PRIMARY KEY ((user_id), guild_id)
+      ) WITH CLUSTERING ORDER BY (guild_id ASC)`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

@@ -81,8 +81,13 @@ export class CassandraSession {
     }
   }
 
-  execute(operation: string, cql: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
-    return this.run(operation, () => this.client.execute(cql, params, { prepare: true }));
+  execute(operation: string, cql: string, params: unknown[], options?: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
+    return this.run(operation, () => this.client.execute(cql, params, { ...options, prepare: true }));
+  }
+
+  /** One batch (a conditional batch must stay within one partition). */
+  batch(operation: string, queries: { query: string; params: unknown[] }[], options?: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
+    return this.run(operation, () => this.client.batch(queries, { ...options, prepare: true }));
   }
 
   async close(): Promise<void> {

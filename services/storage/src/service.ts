@@ -4,11 +4,14 @@ import { z } from "zod";
 import { env, loadConfig, type ServiceModule } from "@chorus/mesh";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
 import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
+import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { createStorageHandlers } from "./storage-handlers.js";
 import { createAccountHandlers } from "./account-handlers.js";
+import { createGuildHandlers } from "./guild-handlers.js";
 import { StorageCounters } from "./storage-metrics.js";
 import type { MessageStore } from "./message-store.js";
 import type { AccountStore } from "./account-store.js";
+import type { GuildStore } from "./guild-store.js";
 
 const CONSISTENCY = {
   ONE: "one",
@@ -26,7 +29,7 @@ const storageEnvSchema = z.object({
   CHORUS_STORAGE_BACKEND: z.enum(["sqlite", "cassandra"]).optional(),
   /** Folder of embedded-mode data. */
   CHORUS_DATA_DIR: z.string().default(".chorus/data"),
-  /** SQLite database file (messages and accounts); defaults to <CHORUS_DATA_DIR>/messages.db. */
+  /** SQLite database file (messages, accounts and guild logs); defaults to <CHORUS_DATA_DIR>/messages.db. */
   CHORUS_SQLITE_PATH: z.string().optional(),
   CHORUS_CASSANDRA_CONTACT_POINTS: z
     .string()
@@ -44,19 +47,21 @@ const storageEnvSchema = z.object({
   CHORUS_CASSANDRA_REQUEST_TIMEOUT_MS: env.positiveInt(2000),
 });
 
-/** The storage service module: the only process that talks to the database (messages and accounts). */
+/** The storage service module: the only process that talks to the database (messages, accounts, guild logs). */
 export const storageService: ServiceModule = {
   name: "storage",
-  contracts: [StorageService, AccountStorageService],
+  contracts: [StorageService, AccountStorageService, GuildStorageService],
   async start(ctx) {
     const config = loadConfig(storageEnvSchema, ctx.env);
     const backend = config.CHORUS_STORAGE_BACKEND ?? (ctx.mode === "embedded" ? "sqlite" : "cassandra");
     const counters = new StorageCounters(backend);
     let store: MessageStore;
     let accounts: AccountStore;
+    let guilds: GuildStore;
     if (backend === "cassandra") {
       const { CassandraMessageStore } = await import("./cassandra-store.js");
       const { CassandraAccountStore } = await import("./cassandra-account-store.js");
+      const { CassandraGuildStore } = await import("./cassandra-guild-store.js");
       const options = {
         contactPoints: config.CHORUS_CASSANDRA_CONTACT_POINTS,
         localDataCenter: config.CHORUS_CASSANDRA_LOCAL_DC,
@@ -68,33 +73,39 @@ export const storageService: ServiceModule = {
       };
       store = new CassandraMessageStore(options);
       accounts = new CassandraAccountStore(options);
+      guilds = new CassandraGuildStore(options);
     } else {
       const { SqliteMessageStore } = await import("./sqlite-store.js");
       const { SqliteAccountStore } = await import("./sqlite-account-store.js");
+      const { SqliteGuildStore } = await import("./sqlite-guild-store.js");
       const path = config.CHORUS_SQLITE_PATH ?? join(config.CHORUS_DATA_DIR, "messages.db");
       if (path !== ":memory:") mkdirSync(join(path, ".."), { recursive: true });
       store = new SqliteMessageStore({ path, onQuery: counters.onQuery });
       accounts = new SqliteAccountStore({ path, onQuery: counters.onQuery });
+      guilds = new SqliteGuildStore({ path, onQuery: counters.onQuery });
     }
     try {
-      // One after the other: both apply the same migrations to the same database.
+      // One after the other: all apply the same migrations to the same database.
       await store.open();
       await accounts.open();
+      await guilds.open();
     } catch (err) {
-      await store.close().catch(() => undefined);
+      await Promise.all([store, accounts, guilds].map((s) => s.close().catch(() => undefined)));
       throw new Error(`storage: cannot open the ${backend} backend: ${(err as Error).message}`, { cause: err });
     }
-    ctx.logger.info({ backend }, "message and account stores open");
+    ctx.logger.info({ backend }, "message, account and guild stores open");
     const handlers = createStorageHandlers(store, () => ctx.nodeInfo(), counters);
     const accountHandlers = createAccountHandlers(accounts);
+    const guildHandlers = createGuildHandlers(guilds);
     return {
       metadata: { backend },
       routes(router) {
         router.service(StorageService, handlers);
         router.service(AccountStorageService, accountHandlers);
+        router.service(GuildStorageService, guildHandlers);
       },
       async stop() {
-        await Promise.all([store.close(), accounts.close()]);
+        await Promise.all([store.close(), accounts.close(), guilds.close()]);
       },
     };
   },

@@ -96,6 +96,46 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "guild event logs, guild snapshots, user guild index",
+    sql: `
+      -- A guild's log in seq order; the primary key refuses a seq twice. An append is one
+      -- IMMEDIATE transaction that checks guild_heads, inserts its events and moves the head
+      -- (sqlite-guild-store.ts), mirroring Cassandra's conditional batch.
+      CREATE TABLE guild_events (
+        guild_id   INTEGER NOT NULL,
+        seq        INTEGER NOT NULL,
+        payload    BLOB    NOT NULL,
+        type       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,            -- ms since the Unix epoch
+        actor_id   INTEGER NOT NULL,
+        PRIMARY KEY (guild_id, seq)
+      ) WITHOUT ROWID;
+
+      -- The last seq of each guild's log (Cassandra: the static column guild_events.head); it
+      -- stays when old events are pruned behind a snapshot.
+      CREATE TABLE guild_heads (
+        guild_id INTEGER PRIMARY KEY,
+        head     INTEGER NOT NULL
+      );
+
+      -- The newest snapshot per guild.
+      CREATE TABLE guild_snapshots (
+        guild_id   INTEGER PRIMARY KEY,
+        seq        INTEGER NOT NULL,
+        state      BLOB    NOT NULL,
+        updated_at INTEGER NOT NULL             -- ms since the Unix epoch
+      );
+
+      -- "List my guilds".
+      CREATE TABLE user_guilds (
+        user_id  INTEGER NOT NULL,
+        guild_id INTEGER NOT NULL,
+        PRIMARY KEY (user_id, guild_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */

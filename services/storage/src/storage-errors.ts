@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountConflictError } from "./account-store.js";
+import { GuildLogConflictError, GuildLogGapError } from "./guild-store.js";
 
 /** The database cannot be reached or did not answer in time: callers get UNAVAILABLE. */
 export class StoreUnavailableError extends Error {
@@ -27,6 +28,8 @@ export function toConnectError(err: unknown): ConnectError {
   if (err instanceof StoreUnavailableError) return new ConnectError(err.message, Code.Unavailable, undefined, undefined, err);
   if (err instanceof AccountConflictError) return new ConnectError(err.message, Code.AlreadyExists);
   if (err instanceof StoreContentionError) return new ConnectError(err.message, Code.Aborted, undefined, undefined, err);
+  if (err instanceof GuildLogConflictError) return new ConnectError(err.message, Code.Aborted, undefined, undefined, err);
+  if (err instanceof GuildLogGapError) return new ConnectError(err.message, Code.FailedPrecondition, undefined, undefined, err);
   return ConnectError.from(err, Code.Internal);
 }
 

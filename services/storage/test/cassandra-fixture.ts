@@ -1,6 +1,7 @@
 import { cassandraContactPoints, requireCassandra } from "@chorus/testing";
 import { CassandraMessageStore } from "../src/cassandra-store.js";
 import { CassandraAccountStore } from "../src/cassandra-account-store.js";
+import { CassandraGuildStore } from "../src/cassandra-guild-store.js";
 import type { CassandraStoreOptions } from "../src/cassandra-session.js";
 import type { QueryHook } from "../src/message-store.js";
 
@@ -30,6 +31,14 @@ export async function cassandraStore(onQuery?: QueryHook): Promise<CassandraMess
 export async function cassandraAccountStore(claimSettleMs?: number): Promise<CassandraAccountStore> {
   await requireCassandra();
   const store = new CassandraAccountStore({ ...testStoreOptions(), claimSettleMs });
+  await store.open();
+  return store;
+}
+
+/** An open guild store on the test keyspace. */
+export async function cassandraGuildStore(onQuery?: QueryHook): Promise<CassandraGuildStore> {
+  await requireCassandra();
+  const store = new CassandraGuildStore(testStoreOptions(onQuery));
   await store.open();
   return store;
 }

@@ -1,13 +1,15 @@
 // The storage service as its own processes on real etcd and Cassandra: coalescing of
-// identical reads, consistent-hash routing across two nodes, and behaviour while Cassandra is
-// down and after it restarts.
+// identical reads, consistent-hash routing across two nodes, guild log fencing across nodes,
+// and behaviour while Cassandra is down and after it restarts.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
 import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MessageSchema } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
+import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { connectMesh, createLogger, type EtcdRegistry, type MeshClients, type MeshConnection, type ServiceInstance } from "@chorus/mesh";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { repoPath, requireCassandra, requireEtcd, startServiceProcess, testNamespace, waitFor, type ServiceProcess } from "@chorus/testing";
@@ -94,6 +96,32 @@ describe("storage service in cluster mode", () => {
     const coalesced = Number(after.coalescedRequests - before.coalescedRequests);
     assert.ok(queries <= 5, `500 reads cost ${queries} database queries`);
     assert.ok(coalesced >= 495 - queries, `${coalesced} reads were coalesced`);
+  });
+
+  it("serves GuildStorageService: appends sent to both nodes at once are fenced by the database", async () => {
+    const guildId = ids.next();
+    const nodes = live();
+    assert.equal(nodes.length, 2);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        clients.clientFor(GuildStorageService, nodes[i % 2]).appendGuildEvents({
+          guildId,
+          expectedSeq: 0n,
+          events: [{ type: "GuildCreate", payload: new Uint8Array([i]), createdAt: timestampNow(), actorId: 5n }],
+        }),
+      ),
+    );
+    const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
+    assert.equal(won.length, 1, `${won.length} appends won`);
+    for (const r of results) {
+      if (r.status === "rejected") assert.equal((r.reason as ConnectError).code, Code.Aborted, String(r.reason));
+    }
+    for (const node of nodes) {
+      const { events } = await clients.clientFor(GuildStorageService, node).readGuildEvents({ guildId });
+      assert.deepEqual(events.map((e) => [e.seq, [...e.payload]]), [[1n, [won[0]]]], `read through ${node.id}`);
+    }
+    // Callers route by guild id.
+    assert.equal((await clients.client(GuildStorageService, guildId).getGuildHead({ guildId })).lastSeq, 1n);
   });
 
   it("fails fast with UNAVAILABLE while Cassandra is down, recovers by itself, and keeps acknowledged writes", async () => {
