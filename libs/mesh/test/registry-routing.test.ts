@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { requireEtcd, startServiceProcess, testNamespace, waitFor, type ServiceProcess } from "@chorus/testing";
-import { ClusterTransports, createLogger, EtcdRegistry, MeshClients } from "@chorus/mesh";
+import { connectMesh, createLogger, type EtcdRegistry, type MeshClients, type MeshConnection } from "@chorus/mesh";
 
 const TTL_SECONDS = 3;
 
@@ -11,7 +11,7 @@ describe("service registry and routing on etcd", () => {
   let endpoints: string[];
   let registry: EtcdRegistry;
   let clients: MeshClients;
-  const transports = new ClusterTransports();
+  let mesh: MeshConnection;
   const processes: ServiceProcess[] = [];
   const namespace = testNamespace();
   const env = () => ({
@@ -35,22 +35,14 @@ describe("service registry and routing on etcd", () => {
 
   before(async () => {
     endpoints = await requireEtcd();
-    const logger = createLogger("test", "warn");
-    registry = new EtcdRegistry({ endpoints, leaseTtlSeconds: TTL_SECONDS, namespace, logger });
-    await registry.start();
-    clients = new MeshClients({
-      registry,
-      transportFor: (i) => transports.transportFor(i),
-      releaseTransport: (i) => transports.release(i),
-      defaultTimeoutMs: 3000,
-      logger,
-    });
+    mesh = await connectMesh({ endpoints, namespace, leaseTtlSeconds: TTL_SECONDS, defaultTimeoutMs: 3000, logger: createLogger("test", "warn") });
+    registry = mesh.registry;
+    clients = mesh.clients;
   });
 
   after(async () => {
     await Promise.all(processes.map((p) => p.kill("SIGTERM")));
-    transports.closeAll();
-    await registry.close();
+    await mesh.close();
   });
 
   it("registers two instances, routes shard keys to both, and keeps each key on one owner", async () => {
