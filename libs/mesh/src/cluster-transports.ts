@@ -1,11 +1,14 @@
 import type { Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { clientObservability } from "./rpc-observability.js";
 import type { ServiceInstance } from "./registry.js";
 
 /**
- * gRPC over h2c to other instances: one HTTP/2 connection per address, multiplexing every
- * call, pinged so that a dead peer is noticed, closed when the instance leaves the registry.
+ * The Connect protocol over h2c to other instances: one HTTP/2 connection per address,
+ * multiplexing every call, pinged so that a dead peer is noticed, closed when the instance
+ * leaves the registry. Connect rather than gRPC framing inside the mesh because it costs about
+ * half the CPU per unary call on both ends (no trailers, no envelope); servers still speak gRPC
+ * for outside tools.
  */
 export class ClusterTransports {
   private readonly byAddress = new Map<string, { transport: Transport; sessions: Http2SessionManager }>();
@@ -20,8 +23,9 @@ export class ClusterTransports {
         { maxSessionMemory: 64 },
       );
       // No compression inside the mesh: CPU matters more than loopback/LAN bandwidth.
-      const transport = createGrpcTransport({
+      const transport = createConnectTransport({
         baseUrl,
+        httpVersion: "2",
         sessionManager: sessions,
         interceptors: [clientObservability()],
         acceptCompression: [],

@@ -81,6 +81,36 @@ describe("mesh client factory", () => {
     assert.deepEqual(calls, ["b"], "the refusing instance is skipped while suspect");
   });
 
+  it("treats a stream reset by a dying peer (CANCELED the caller did not ask for) as UNAVAILABLE and retries", async () => {
+    const registry = new MemoryRegistry();
+    const calls: string[] = [];
+    const reset = createRouterTransport((router) =>
+      router.service(GuildService, {
+        getStatus() {
+          calls.push("a");
+          throw new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled);
+        },
+      }),
+    );
+    const healthy = guildTransport("b", calls, () => false);
+    await registry.register(instance("a"));
+    await registry.register(instance("b"));
+    const clients = new MeshClients({ registry, transportFor: (i) => (i.id === "a" ? reset : healthy), defaultTimeoutMs: 1000, logger });
+    const key = [...Array(100).keys()].map(String).find((k) => clients.ownerOf("guild", k)?.id === "a")!;
+    assert.equal((await clients.client(GuildService, key).getStatus({})).node!.instanceId, "b");
+    assert.deepEqual(calls, ["a", "b"]);
+    // Bound to the resetting instance: no retry, but the code says the instance is gone.
+    const a = registry.instances("guild").find((i) => i.id === "a")!;
+    await assert.rejects(clients.clientFor(GuildService, a).getStatus({}), (err: ConnectError) => err.code === Code.Unavailable);
+  });
+
+  it("keeps CANCELED when the caller aborted the call", async () => {
+    const { clients } = await setup(["a"]);
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(clients.client(GuildService, "1").getStatus({}, { signal: controller.signal }), (err: ConnectError) => err.code === Code.Canceled);
+  });
+
   it("fails with UNAVAILABLE naming the service when no instance is live", async () => {
     const { clients } = await setup([]);
     await assert.rejects(clients.client(GuildService, "1").getStatus({}), (err: ConnectError) => {

@@ -120,7 +120,7 @@ export class MeshClients {
       try {
         return await target[method.localName](request, { ...options, timeoutMs: remaining });
       } catch (e) {
-        const error = ConnectError.from(e);
+        const error = asInstanceLoss(ConnectError.from(e), options);
         if (error.code !== Code.Unavailable) throw error;
         this.markSuspect(instance);
         lastError = error;
@@ -206,4 +206,14 @@ export class MeshClients {
     }
     return client;
   }
+}
+
+/**
+ * A peer that dies mid-call resets its HTTP/2 streams with CANCEL, which Connect reports as
+ * CANCELED. Unless the caller aborted the call itself, that is the instance going away: report
+ * it as UNAVAILABLE so that callers see one code for it and idempotent calls are retried.
+ */
+export function asInstanceLoss(error: ConnectError, options: CallOptions | undefined): ConnectError {
+  if (error.code !== Code.Canceled || options?.signal?.aborted) return error;
+  return new ConnectError(`instance lost during the call: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
 }
