@@ -75,7 +75,7 @@ const notFound = (what: string) => new ConnectError(`${what} not found`, Code.No
  * bad field, ALREADY_EXISTS naming the unique field another account holds, NOT_FOUND for
  * missing accounts and tokens, UNAVAILABLE when the database cannot be reached.
  */
-export function createAccountHandlers(store: AccountStore): ServiceImpl<typeof AccountStorageService> {
+export function createAccountHandlers(store: AccountStore): Partial<ServiceImpl<typeof AccountStorageService>> {
   return {
     async createUser(req) {
       const user = req.user;

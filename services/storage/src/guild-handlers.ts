@@ -89,7 +89,7 @@ function eventRecord(event: GuildEvent): GuildEventRecord {
  * expected_seq is beyond its end, NOT_FOUND for a missing snapshot, UNAVAILABLE when the
  * database cannot be reached.
  */
-export function createGuildHandlers(store: GuildStore): ServiceImpl<typeof GuildStorageService> {
+export function createGuildHandlers(store: GuildStore): Partial<ServiceImpl<typeof GuildStorageService>> {
   return {
     async appendGuildEvents(req) {
       const guildId = requireId("guild_id", req.guildId);
