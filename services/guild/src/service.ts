@@ -1,18 +1,32 @@
-import type { ServiceModule } from "@chorus/mesh";
+import { z } from "zod";
+import { loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
+import { SnowflakeGenerator } from "@chorus/snowflake";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { GuildHost } from "./guild-host.js";
+import { guildHandlers } from "./guild-rpc.js";
+
+const guildEnvSchema = z.object({
+  /** Snowflake worker id (0-31) of the channel and role ids this node mints. */
+  CHORUS_WORKER_ID: meshEnvSchema.shape.CHORUS_WORKER_ID,
+});
 
 /** The guild service module: its contract handlers, started by main.ts or the embedded launcher. */
 export const guildService: ServiceModule = {
   name: "guild",
   contracts: [GuildService],
   async start(ctx) {
+    const config = loadConfig(guildEnvSchema, ctx.env);
+    // The process id tells apart guild processes sharing a worker id (ids stay unique per process).
+    const ids = new SnowflakeGenerator({ workerId: config.CHORUS_WORKER_ID, processId: process.pid % 32 });
+    const host = new GuildHost({ instanceId: ctx.instanceId, registry: ctx.registry, clients: ctx.clients, ids, logger: ctx.logger });
+    const handlers = guildHandlers(host, () => ctx.nodeInfo());
     return {
       routes(router) {
-        router.service(GuildService, {
-          getStatus: () => ({ node: ctx.nodeInfo(), ownedGuilds: 0, onlineSessions: 0 }),
-        });
+        router.service(GuildService, handlers);
       },
-      async stop() {},
+      async stop() {
+        host.close();
+      },
     };
   },
 };

@@ -1,0 +1,269 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { GuildCommand } from "@chorus/contracts/chorus/chat/v1/guild_commands_pb";
+import { GuildEventSchema, GuildStateSchema, type GuildEvent, type OnlineSession } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { DirectoryKind, GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
+import { HashRing, type Logger, type MeshClients, type ServiceRegistry } from "@chorus/mesh";
+import type { SnowflakeGenerator } from "@chorus/snowflake";
+import { randomInviteCode, runCommand, type CommandOutcome } from "./guild-commands.js";
+import { guildError, Codes, notOwner } from "./guild-errors.js";
+import { GuildModel } from "./guild-model.js";
+
+/** Events between snapshots: a new owner replays at most about this many. */
+export const SNAPSHOT_EVERY = 100;
+const READ_PAGE = 1000;
+
+/** One guild (or private channel) this node owns and has loaded. */
+interface Owned {
+  model: GuildModel;
+  /** Commands run one at a time, in arrival order. */
+  tail: Promise<unknown>;
+  /** Online sessions by user id, then session id: in memory only (gateways re-announce). */
+  online: Map<bigint, Map<string, OnlineSession>>;
+  snapshotSeq: bigint;
+}
+
+export interface GuildHostOptions {
+  instanceId: string;
+  registry: ServiceRegistry;
+  clients: MeshClients;
+  ids: SnowflakeGenerator;
+  logger: Logger;
+  /** For tests: the clock. */
+  now?: () => Date;
+}
+
+/**
+ * Holds the guilds this node owns: decides ownership from the same consistent-hash ring the
+ * callers route by, loads a guild from its snapshot and events on first use, runs its commands
+ * one at a time and acknowledges each only after its events are appended to the log, fenced
+ * by sequence number so that two nodes that briefly both think they own a guild cannot fork
+ * its history. Guilds the ring moves away are dropped; a later owner reloads them.
+ */
+export class GuildHost {
+  private readonly ring = new HashRing();
+  private readonly owned = new Map<bigint, Owned>();
+  private readonly loading = new Map<bigint, Promise<Owned>>();
+  private readonly unwatch: () => void;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: GuildHostOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.unwatch = options.registry.watch("guild", (instances) => this.onMembership(instances.map((i) => i.id)));
+    this.onMembership(options.registry.instances("guild").map((i) => i.id));
+  }
+
+  close(): void {
+    this.unwatch();
+    this.owned.clear();
+  }
+
+  get ownedCount(): number {
+    let n = 0;
+    for (const entry of this.owned.values()) if (entry.model.exists) n++;
+    return n;
+  }
+
+  get onlineCount(): number {
+    let n = 0;
+    for (const entry of this.owned.values()) for (const sessions of entry.online.values()) n += sessions.size;
+    return n;
+  }
+
+  private onMembership(ids: string[]): void {
+    this.ring.setNodes(ids);
+    for (const ownerId of [...this.owned.keys()]) {
+      if (!this.owns(ownerId)) {
+        this.owned.delete(ownerId);
+        this.options.logger.info({ ownerId: String(ownerId) }, "guild moved to another node; dropped");
+      }
+    }
+  }
+
+  /** True when the ring gives this id to this node (or nobody is registered yet: embedded start-up). */
+  owns(ownerId: bigint): boolean {
+    if (this.ring.size === 0) return true;
+    return this.ring.lookup(ownerId) === this.options.instanceId;
+  }
+
+  private storage(ownerId: bigint) {
+    return this.options.clients.client(GuildStorageService, ownerId);
+  }
+
+  /** The loaded guild, loading it once if needed; UNAVAILABLE when this node does not own it. */
+  async entry(ownerId: bigint): Promise<Owned> {
+    if (!this.owns(ownerId)) throw notOwner(ownerId);
+    const loaded = this.owned.get(ownerId);
+    if (loaded) return loaded;
+    let pending = this.loading.get(ownerId);
+    if (!pending) {
+      pending = this.load(ownerId).finally(() => this.loading.delete(ownerId));
+      this.loading.set(ownerId, pending);
+    }
+    return pending;
+  }
+
+  private async load(ownerId: bigint): Promise<Owned> {
+    const model = await this.readModel(ownerId);
+    const entry: Owned = { model, tail: Promise.resolve(), online: new Map(), snapshotSeq: model.seq };
+    // Ownership may have moved while loading: only keep what is still ours.
+    if (this.owns(ownerId)) this.owned.set(ownerId, entry);
+    return entry;
+  }
+
+  /** Snapshot, then every event after it. */
+  private async readModel(ownerId: bigint): Promise<GuildModel> {
+    const storage = this.storage(ownerId);
+    let model = new GuildModel(ownerId);
+    try {
+      const { snapshot } = await storage.getGuildSnapshot({ guildId: ownerId });
+      if (snapshot) model = GuildModel.fromState(ownerId, snapshot.seq, fromBinary(GuildStateSchema, snapshot.state));
+    } catch (e) {
+      if (ConnectError.from(e).code !== Code.NotFound) throw e;
+    }
+    for (;;) {
+      const page = await storage.readGuildEvents({ guildId: ownerId, afterSeq: model.seq, limit: READ_PAGE });
+      for (const record of page.events) model.apply(fromBinary(GuildEventSchema, record.payload));
+      if (!page.more || page.events.length === 0) break;
+    }
+    return model;
+  }
+
+  /** Replaces a guild's state with what storage holds (after losing a fenced append). */
+  private async reload(ownerId: bigint, entry: Owned): Promise<void> {
+    entry.model = await this.readModel(ownerId);
+    for (const userId of [...entry.online.keys()]) if (!entry.model.members.has(userId)) entry.online.delete(userId);
+  }
+
+  /** Runs `work` after every earlier command of the guild has finished. */
+  private serialize<T>(entry: Owned, work: () => Promise<T>): Promise<T> {
+    const run = entry.tail.then(work, work);
+    entry.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async execute(ownerId: bigint, actorId: bigint, command: GuildCommand): Promise<{ outcome: CommandOutcome; seq: bigint }> {
+    const entry = await this.entry(ownerId);
+    return this.serialize(entry, async () => {
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        if (!this.owns(ownerId) || this.owned.get(ownerId) !== entry) throw notOwner(ownerId);
+        const model = entry.model;
+        const outcome = runCommand(
+          { model, actorId, now: this.now(), newId: () => this.options.ids.next(), newInviteCode: randomInviteCode },
+          command,
+        );
+        if (outcome.events.length === 0) return { outcome, seq: model.seq };
+        await this.writeIndexBefore(ownerId, actorId, outcome);
+        const events = this.number(model.seq, actorId, outcome);
+        try {
+          await this.storage(ownerId).appendGuildEvents({
+            guildId: ownerId,
+            expectedSeq: model.seq,
+            events: events.map((e) => ({ seq: e.seq, payload: toBinary(GuildEventSchema, e), type: e.dispatch, createdAt: e.createdAt, actorId })),
+          });
+        } catch (e) {
+          const error = ConnectError.from(e);
+          if (error.code === Code.Aborted) {
+            // Another node wrote this guild's log: take its history and decide again.
+            this.options.logger.warn({ ownerId: String(ownerId) }, "guild log moved under us; reloading");
+            await this.reload(ownerId, entry);
+            continue;
+          }
+          // The append may or may not have happened: forget the state, the next call reloads it.
+          if (this.owned.get(ownerId) === entry) this.owned.delete(ownerId);
+          throw new ConnectError(`guild ${ownerId}: could not record the change (${error.rawMessage}); retry`, Code.Unavailable);
+        }
+        for (const e of events) this.fold(entry, e);
+        this.writeIndexAfter(ownerId, outcome);
+        this.maybeSnapshot(ownerId, entry);
+        return { outcome, seq: model.seq };
+      }
+      throw new ConnectError(`guild ${ownerId}: too much contention on its log; retry`, Code.Unavailable);
+    });
+  }
+
+  private number(lastSeq: bigint, actorId: bigint, outcome: CommandOutcome): GuildEvent[] {
+    const createdAt = timestampFromDate(this.now());
+    return outcome.events.map((e, i) =>
+      create(GuildEventSchema, { seq: lastSeq + BigInt(i + 1), dispatch: e.dispatch, actorId, createdAt, change: e.change }),
+    );
+  }
+
+  private fold(entry: Owned, event: GuildEvent): void {
+    entry.model.apply(event);
+    if (event.change.case === "memberRemoved") entry.online.delete(event.change.value.userId);
+    if (event.change.case === "guildDeleted") entry.online.clear();
+  }
+
+  /**
+   * Directory claims and membership index additions go first: if the append then fails they
+   * point at a guild that does not have the thing, which readers treat as unknown.
+   */
+  private async writeIndexBefore(ownerId: bigint, actorId: bigint, outcome: CommandOutcome): Promise<void> {
+    const storage = this.storage(ownerId);
+    for (const claim of outcome.index.claims) {
+      const answer = await storage.claimDirectoryEntry({ kind: claim.kind, key: claim.key, ownerId });
+      if (answer.claimed) continue;
+      if (claim.kind === DirectoryKind.DM) {
+        throw guildError(Code.AlreadyExists, Codes.InvalidRecipients, "recipient_ids: a DM between these users exists", answer.ownerId);
+      }
+      throw new ConnectError(`${DirectoryKind[claim.kind]} ${claim.key} is taken by ${answer.ownerId}`, Code.Aborted);
+    }
+    for (const userId of outcome.index.addUserGuilds) {
+      await this.options.clients.client(GuildStorageService, userId).addUserGuild({ userId, guildId: ownerId });
+    }
+    void actorId;
+  }
+
+  /** Releases and index removals after the append; a failure only leaves a stale pointer. */
+  private writeIndexAfter(ownerId: bigint, outcome: CommandOutcome): void {
+    const storage = this.storage(ownerId);
+    const log = (err: unknown) => this.options.logger.warn({ err, ownerId: String(ownerId) }, "index clean-up failed");
+    for (const release of outcome.index.releases) storage.releaseDirectoryEntry({ kind: release.kind, key: release.key, ownerId }).catch(log);
+    for (const userId of outcome.index.removeUserGuilds) {
+      this.options.clients.client(GuildStorageService, userId).removeUserGuild({ userId, guildId: ownerId }).catch(log);
+    }
+  }
+
+  private maybeSnapshot(ownerId: bigint, entry: Owned): void {
+    const seq = entry.model.seq;
+    if (seq - entry.snapshotSeq < BigInt(SNAPSHOT_EVERY)) return;
+    entry.snapshotSeq = seq;
+    const state = toBinary(GuildStateSchema, entry.model.toState());
+    this.storage(ownerId)
+      .putGuildSnapshot({ guildId: ownerId, seq, state })
+      .catch((err) => this.options.logger.warn({ err, ownerId: String(ownerId) }, "snapshot failed; the log still has everything"));
+  }
+
+  // --- online members ------------------------------------------------------------------------
+
+  async markOnline(guildId: bigint, session: OnlineSession): Promise<boolean> {
+    const entry = await this.entry(guildId);
+    if (!entry.model.members.has(session.userId)) return false;
+    let sessions = entry.online.get(session.userId);
+    if (!sessions) entry.online.set(session.userId, (sessions = new Map()));
+    sessions.set(session.sessionId, session);
+    return true;
+  }
+
+  async markOffline(guildId: bigint, userId: bigint, sessionId: string): Promise<void> {
+    const entry = await this.entry(guildId);
+    const sessions = entry.online.get(userId);
+    if (!sessions) return;
+    sessions.delete(sessionId);
+    if (sessions.size === 0) entry.online.delete(userId);
+  }
+
+  async listOnline(guildId: bigint): Promise<OnlineSession[]> {
+    const entry = await this.entry(guildId);
+    return [...entry.online.values()].flatMap((sessions) => [...sessions.values()]);
+  }
+
+  // --- the log -------------------------------------------------------------------------------
+
+  async readEvents(ownerId: bigint, afterSeq: bigint, limit: number): Promise<{ events: GuildEvent[]; more: boolean }> {
+    const page = await this.storage(ownerId).readGuildEvents({ guildId: ownerId, afterSeq, limit });
+    return { events: page.events.map((r) => fromBinary(GuildEventSchema, r.payload)), more: page.more };
+  }
+}
