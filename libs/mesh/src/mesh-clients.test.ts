@@ -6,7 +6,7 @@ import { Health } from "@chorus/contracts/grpc/health/v1/health_pb";
 import { ServerReflection } from "@chorus/contracts/grpc/reflection/v1/reflection_pb";
 import { createLogger } from "./logger.js";
 import { MemoryRegistry } from "./memory-registry.js";
-import { isRetryable, MeshClients, serviceNameOf } from "./mesh-clients.js";
+import { isRetryable, MeshClients, notOwnerError, serviceNameOf } from "./mesh-clients.js";
 import type { ServiceInstance } from "./registry.js";
 
 const logger = createLogger("test", "silent");
@@ -102,6 +102,35 @@ describe("mesh client factory", () => {
     // Bound to the resetting instance: no retry, but the code says the instance is gone.
     const a = registry.instances("guild").find((i) => i.id === "a")!;
     await assert.rejects(clients.clientFor(GuildService, a).getStatus({}), (err: ConnectError) => err.code === Code.Unavailable);
+  });
+
+  it("does not take an instance that answers NotOwner for dead: the owner keeps getting its keys", async () => {
+    const registry = new MemoryRegistry();
+    const calls: string[] = [];
+    let refuse = true;
+    const transports = new Map(
+      ["a", "b"].map((id) => [
+        id,
+        createRouterTransport((router) =>
+          router.service(GuildService, {
+            getStatus() {
+              calls.push(id);
+              if (id === "a" && refuse) throw notOwnerError("a", "k");
+              return { node: { instanceId: id, service: "guild" } };
+            },
+          }),
+        ),
+      ]),
+    );
+    for (const id of ["a", "b"]) await registry.register(instance(id));
+    const clients = new MeshClients({ registry, transportFor: (i) => transports.get(i.id)!, defaultTimeoutMs: 1000, logger });
+    const key = [...Array(100).keys()].map(String).find((k) => clients.ownerOf("guild", k)?.id === "a")!;
+    await clients.client(GuildService, key).getStatus({}).catch(() => undefined);
+    assert.equal(calls[0], "a");
+    refuse = false;
+    calls.length = 0;
+    assert.equal(clients.ownerOf("guild", key)?.id, "a", "a NotOwner answer must not make the owner suspect");
+    assert.equal((await clients.client(GuildService, key).getStatus({})).node!.instanceId, "a");
   });
 
   it("keeps CANCELED when the caller aborted the call", async () => {

@@ -1,5 +1,6 @@
 import { Code, ConnectError, createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
-import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { NotOwnerSchema } from "@chorus/contracts/chorus/mesh/v1/errors_pb";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import { HashRing } from "./hash-ring.js";
@@ -122,7 +123,8 @@ export class MeshClients {
       } catch (e) {
         const error = asInstanceLoss(ConnectError.from(e), options);
         if (error.code !== Code.Unavailable) throw error;
-        this.markSuspect(instance);
+        // A live instance that does not own the key is not dead: only its ring view differs.
+        if (error.findDetails(NotOwnerSchema).length === 0) this.markSuspect(instance);
         lastError = error;
         if (attempt < attempts) {
           rpcMetrics.clientRetries.inc({ service: service.typeName, method: method.name });
@@ -216,4 +218,14 @@ export class MeshClients {
 export function asInstanceLoss(error: ConnectError, options: CallOptions | undefined): ConnectError {
   if (error.code !== Code.Canceled || options?.signal?.aborted) return error;
   return new ConnectError(`instance lost during the call: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
+}
+
+/**
+ * The UNAVAILABLE answer of a live instance of a sharded service that does not own `key`:
+ * callers retry idempotent calls without taking the instance for dead.
+ */
+export function notOwnerError(instanceId: string, key: ShardKey): ConnectError {
+  return new ConnectError(`instance ${instanceId} does not own ${key}; retry on its owner`, Code.Unavailable, undefined, [
+    { desc: NotOwnerSchema, value: create(NotOwnerSchema, { instanceId }) },
+  ]);
 }

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RESTJSONErrorCodes as Codes } from "discord-api-types/v10";
 import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { notOwnerError } from "@chorus/mesh";
 
 export { Codes };
 
@@ -35,6 +36,6 @@ export function refused(discordCode: number, message: string): ConnectError {
 }
 
 /** This node does not own the id (any more): the caller re-routes to the owner. */
-export function notOwner(ownerId: bigint): ConnectError {
-  return new ConnectError(`this guild node does not own ${ownerId}; retry on its owner`, Code.Unavailable);
+export function notOwner(instanceId: string, ownerId: bigint): ConnectError {
+  return notOwnerError(instanceId, ownerId);
 }

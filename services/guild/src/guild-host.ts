@@ -93,7 +93,7 @@ export class GuildHost {
 
   /** The loaded guild, loading it once if needed; UNAVAILABLE when this node does not own it. */
   async entry(ownerId: bigint): Promise<Owned> {
-    if (!this.owns(ownerId)) throw notOwner(ownerId);
+    if (!this.owns(ownerId)) throw notOwner(this.options.instanceId, ownerId);
     const loaded = this.owned.get(ownerId);
     if (loaded) return loaded;
     let pending = this.loading.get(ownerId);
@@ -147,7 +147,7 @@ export class GuildHost {
     const entry = await this.entry(ownerId);
     return this.serialize(entry, async () => {
       for (let attempt = 1; attempt <= 3; attempt++) {
-        if (!this.owns(ownerId) || this.owned.get(ownerId) !== entry) throw notOwner(ownerId);
+        if (!this.owns(ownerId) || this.owned.get(ownerId) !== entry) throw notOwner(this.options.instanceId, ownerId);
         const model = entry.model;
         const outcome = runCommand(
           { model, actorId, now: this.now(), newId: () => this.options.ids.next(), newInviteCode: randomInviteCode },
