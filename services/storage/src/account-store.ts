@@ -1,8 +1,8 @@
 import type { User } from "@chorus/contracts/chorus/chat/v1/user_pb";
-import type { TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
+import type { Application, RelationshipType, TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import type { QueryHook } from "./message-store.js";
 
-export type { User };
+export type { Application, User };
 
 /** Fields an update may change (the contract's update_mask paths), plus the password hash. */
 export type UserPatch = Partial<Pick<User, "username" | "globalName" | "avatar" | "email" | "verified" | "flags" | "locale">> & {
@@ -23,15 +23,42 @@ export interface TokenRecord {
   createdAtMs: number;
 }
 
-/** The unique keys of accounts and tokens. */
+/** One side of a relationship: what `userId` sees of `peerId`. */
+export interface RelationshipRecord {
+  userId: bigint;
+  peerId: bigint;
+  type: RelationshipType;
+  /** Undefined for none. */
+  nickname?: string;
+  /** Milliseconds since the Unix epoch, when storage last wrote this side. */
+  sinceMs: number;
+}
+
+/** Fields an application update may change (the contract's update_mask paths). */
+export type ApplicationPatch = Partial<
+  Pick<Application, "name" | "description" | "botUserId" | "botPublic" | "botRequireCodeGrant" | "icon" | "verifyKey" | "flags">
+>;
+
+/** The unique keys of accounts, tokens and applications. */
 export type UniqueField = "username" | "email" | "id" | "token_hash";
 
-/** Another account already holds a unique value; `field` names it. */
+/** Another account (or application) already holds a unique value; `field` names it. */
 export class AccountConflictError extends Error {
-  constructor(readonly field: UniqueField) {
-    super(`${field}: already taken by another account`);
+  constructor(
+    readonly field: UniqueField,
+    holder: "account" | "application" = "account",
+  ) {
+    super(`${field}: already taken by another ${holder}`);
     this.name = "AccountConflictError";
   }
+}
+
+/**
+ * Whether a stored application is the one a create asks for (a retry of that create) rather
+ * than another application with the same id.
+ */
+export function isSameApplication(stored: Pick<Application, "ownerId" | "name">, wanted: Pick<Application, "ownerId" | "name">): boolean {
+  return stored.ownerId === wanted.ownerId && stored.name === wanted.name;
 }
 
 /**
@@ -97,6 +124,33 @@ export interface AccountStore {
 
   /** Forgets a token; true when it existed. */
   revokeToken(tokenHash: Uint8Array): Promise<boolean>;
+
+  /** Forgets every token of `kind` of a user; returns how many there were. */
+  revokeUserTokens(userId: bigint, kind: TokenKind): Promise<number>;
+
+  /** Creates or replaces what `userId` sees of `peerId`, stamping `sinceMs` with now. */
+  putRelationship(relationship: Omit<RelationshipRecord, "sinceMs">): Promise<RelationshipRecord>;
+
+  /** Forgets what `userId` sees of `peerId`; true when there was something. */
+  deleteRelationship(userId: bigint, peerId: bigint): Promise<boolean>;
+
+  /** Every relationship of a user, by ascending peer id. */
+  listRelationships(userId: bigint): Promise<RelationshipRecord[]>;
+
+  /**
+   * Stores a new application. Creating it again (same id, owner and name: a retry) returns the
+   * stored one; another application with the id throws AccountConflictError("id").
+   */
+  createApplication(application: Application): Promise<Application>;
+
+  /** The application, or undefined. */
+  getApplication(applicationId: bigint): Promise<Application | undefined>;
+
+  /** Applies `patch` to an existing application and returns the new version, or undefined when it does not exist. */
+  updateApplication(applicationId: bigint, patch: ApplicationPatch): Promise<Application | undefined>;
+
+  /** The applications `ownerId` owns, by ascending id. */
+  listApplications(ownerId: bigint): Promise<Application[]>;
 
   close(): Promise<void>;
 }

@@ -1,12 +1,17 @@
 import type cassandra from "cassandra-driver";
 import { create } from "@bufbuild/protobuf";
 import { UserSchema } from "@chorus/contracts/chorus/chat/v1/user_pb";
+import { ApplicationSchema, type TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import {
   AccountConflictError,
   emailKeyOf,
   isEmailLogin,
+  isSameApplication,
   loginKey,
   type AccountStore,
+  type Application,
+  type ApplicationPatch,
+  type RelationshipRecord,
   type TokenRecord,
   type User,
   type UserPatch,
@@ -19,7 +24,10 @@ export interface CassandraAccountStoreOptions extends CassandraStoreOptions {
   /**
    * How long a name claim must have existed, while its holder's account does not carry that
    * name, before another account may take it over. It must exceed the time a create or rename
-   * can take between claiming and writing the account (a few driver timeouts).
+   * can take between claiming and writing the account (a few driver timeouts). The same
+   * delay applies to an entry of tokens_by_user whose token does not exist: only once it is
+   * this old can no CreateToken in flight still write the token, and RevokeUserTokens
+   * removes it.
    */
   claimSettleMs?: number;
 }
@@ -55,6 +63,72 @@ const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
 
 const DEFAULT_CLAIM_SETTLE_MS = 60_000;
 const MAX_UPDATE_ATTEMPTS = 3;
+/** Lightweight transactions RevokeUserTokens and ListApplications run at once. */
+const PARALLEL_REQUESTS = 16;
+/** Index entries removed per (single-partition, unlogged) batch. */
+const UNINDEX_BATCH = 100;
+
+const APPLICATION_COLUMNS = [
+  "application_id", "name", "description", "owner_id", "bot_user_id", "bot_public", "bot_require_code_grant", "icon", "verify_key", "flags",
+] as const;
+
+/** The column of each application patch field. */
+const APPLICATION_PATCH_COLUMNS: Record<keyof ApplicationPatch, string> = {
+  name: "name",
+  description: "description",
+  botUserId: "bot_user_id",
+  botPublic: "bot_public",
+  botRequireCodeGrant: "bot_require_code_grant",
+  icon: "icon",
+  verifyKey: "verify_key",
+  flags: "flags",
+};
+
+/** The value of each of APPLICATION_COLUMNS for `app`, in that order (flags as a signed bigint). */
+function applicationValues(app: Application): unknown[] {
+  return [
+    app.id, app.name, app.description, app.ownerId, app.botUserId ?? null, app.botPublic, app.botRequireCodeGrant,
+    app.icon ?? null, app.verifyKey, BigInt.asIntN(64, app.flags),
+  ];
+}
+
+function decodeApplication(row: cassandra.types.Row): Application {
+  return create(ApplicationSchema, {
+    id: row.application_id as bigint,
+    name: (row.name as string | null) ?? "",
+    description: (row.description as string | null) ?? "",
+    ownerId: (row.owner_id as bigint | null) ?? 0n,
+    botUserId: (row.bot_user_id as bigint | null) ?? undefined,
+    botPublic: Boolean(row.bot_public),
+    botRequireCodeGrant: Boolean(row.bot_require_code_grant),
+    icon: (row.icon as string | null) ?? undefined,
+    verifyKey: (row.verify_key as string | null) ?? "",
+    flags: BigInt.asUintN(64, (row.flags as bigint | null) ?? 0n),
+  });
+}
+
+/** The application as a read returns it (an applied LWT returns only `[applied]`). */
+function storedApplication(app: Application): Application {
+  const values = applicationValues(app);
+  return decodeApplication(Object.fromEntries(APPLICATION_COLUMNS.map((column, i) => [column, values[i]])) as unknown as cassandra.types.Row);
+}
+
+function decodeRelationship(row: cassandra.types.Row): RelationshipRecord {
+  return {
+    userId: row.user_id as bigint,
+    peerId: row.peer_id as bigint,
+    type: row.type as number,
+    nickname: (row.nickname as string | null) ?? undefined,
+    sinceMs: (row.since as Date).getTime(),
+  };
+}
+
+/** `work` over every item, at most `parallel` at a time. */
+async function eachInChunks<T, R>(items: readonly T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += parallel) results.push(...(await Promise.all(items.slice(i, i + parallel).map(work))));
+  return results;
+}
 
 function columnValue(field: keyof UserPatch, patch: UserPatch): unknown {
   const value = patch[field];
@@ -122,6 +196,12 @@ function decodeToken(row: cassandra.types.Row): TokenRecord {
  * detected, a retry finds its own row), a rename `IF username = <old> AND email = <old>` (two
  * concurrent renames of one account cannot both write after both claimed), any other update
  * `IF EXISTS` (an update never creates an account).
+ *
+ * Secondary lookups without a unique constraint are tables written *before* the row they
+ * point to, so that a row that exists is always found: tokens_by_user (RevokeUserTokens) and
+ * applications_by_owner (ListApplications). An entry whose row does not exist (a create that
+ * failed or is in flight) is ignored when read; RevokeUserTokens removes token entries once
+ * they are older than `claimSettleMs`. Relationships are plain writes of one row per side.
  */
 export class CassandraAccountStore implements AccountStore {
   readonly backend = "cassandra" as const;
@@ -284,13 +364,22 @@ export class CassandraAccountStore implements AccountStore {
 
   async createToken(token: Omit<TokenRecord, "createdAtMs">): Promise<TokenRecord> {
     const createdAt = new Date();
+    const hash = Buffer.from(token.tokenHash);
+    // The user's index first: a token that exists is always listed there for RevokeUserTokens.
+    await this.execute(
+      "index_token",
+      `INSERT INTO ${this.ks}.tokens_by_user (user_id, kind, token_hash, created_at) VALUES (?, ?, ?, ?)`,
+      [token.userId, token.kind, hash, createdAt],
+    );
     const result = await this.execute(
       "insert_token",
       `INSERT INTO ${this.ks}.tokens (token_hash, user_id, kind, created_at) VALUES (?, ?, ?, ?) IF NOT EXISTS`,
-      [Buffer.from(token.tokenHash), token.userId, token.kind, createdAt],
+      [hash, token.userId, token.kind, createdAt],
     );
     if (result.wasApplied()) return { ...token, tokenHash: new Uint8Array(token.tokenHash), createdAtMs: createdAt.getTime() };
     const existing = decodeToken(result.first());
+    // The hash is another user's or another kind's: the entry just written points at nothing of ours.
+    if (existing.userId !== token.userId || existing.kind !== token.kind) await this.unindexTokens(token.userId, token.kind, [hash]).catch(() => undefined);
     if (existing.userId !== token.userId) throw new AccountConflictError("token_hash");
     return existing;
   }
@@ -301,8 +390,135 @@ export class CassandraAccountStore implements AccountStore {
   }
 
   async revokeToken(tokenHash: Uint8Array): Promise<boolean> {
-    const result = await this.execute("revoke_token", `DELETE FROM ${this.ks}.tokens WHERE token_hash = ? IF EXISTS`, [Buffer.from(tokenHash)]);
+    const hash = Buffer.from(tokenHash);
+    const row = (await this.execute("resolve_token", `SELECT user_id, kind FROM ${this.ks}.tokens WHERE token_hash = ?`, [hash])).first();
+    const result = await this.execute("revoke_token", `DELETE FROM ${this.ks}.tokens WHERE token_hash = ? IF EXISTS`, [hash]);
+    // Best effort: an entry left behind is removed by the user's next RevokeUserTokens.
+    if (row) await this.unindexTokens(row.user_id as bigint, row.kind as number, [hash]).catch(() => undefined);
     return result.wasApplied();
+  }
+
+  async revokeUserTokens(userId: bigint, kind: TokenKind): Promise<number> {
+    const entries = await this.session.all(
+      "tokens_by_user",
+      `SELECT token_hash, created_at FROM ${this.ks}.tokens_by_user WHERE user_id = ? AND kind = ?`,
+      [userId, kind],
+    );
+    const outcomes = await eachInChunks(entries, PARALLEL_REQUESTS, async (entry) => {
+      const hash = entry.token_hash as Buffer;
+      // Conditional: an entry may point at a hash that is another user's or another kind's.
+      const result = await this.execute("revoke_token", `DELETE FROM ${this.ks}.tokens WHERE token_hash = ? IF user_id = ? AND kind = ?`, [
+        hash,
+        userId,
+        kind,
+      ]);
+      if (result.wasApplied()) return { hash, revoked: true, unindex: true };
+      // No such token of this user: the entry is stale once no create in flight can still write it.
+      const writtenMs = (entry.created_at as Date | null)?.getTime() ?? 0;
+      return { hash, revoked: false, unindex: Date.now() - writtenMs > this.claimSettleMs };
+    });
+    await this.unindexTokens(userId, kind, outcomes.filter((o) => o.unindex).map((o) => o.hash));
+    return outcomes.filter((o) => o.revoked).length;
+  }
+
+  /** Removes entries of tokens_by_user (one partition: unlogged batches). */
+  private async unindexTokens(userId: bigint, kind: TokenKind, hashes: Buffer[]): Promise<void> {
+    for (let i = 0; i < hashes.length; i += UNINDEX_BATCH) {
+      const queries = hashes.slice(i, i + UNINDEX_BATCH).map((hash) => ({
+        query: `DELETE FROM ${this.ks}.tokens_by_user WHERE user_id = ? AND kind = ? AND token_hash = ?`,
+        params: [userId, kind, hash],
+      }));
+      await this.session.batch("unindex_tokens", queries, { logged: false });
+    }
+  }
+
+  async putRelationship(relationship: Omit<RelationshipRecord, "sinceMs">): Promise<RelationshipRecord> {
+    const since = new Date();
+    await this.execute(
+      "put_relationship",
+      `INSERT INTO ${this.ks}.relationships (user_id, peer_id, type, since, nickname) VALUES (?, ?, ?, ?, ?)`,
+      [relationship.userId, relationship.peerId, relationship.type, since, relationship.nickname ?? null],
+    );
+    return { ...relationship, sinceMs: since.getTime() };
+  }
+
+  async deleteRelationship(userId: bigint, peerId: bigint): Promise<boolean> {
+    // A read then a plain delete: the row is never written by a lightweight transaction, and
+    // mixing both on one row would order them by unrelated clocks.
+    const existed = (
+      await this.execute("get_relationship", `SELECT type FROM ${this.ks}.relationships WHERE user_id = ? AND peer_id = ?`, [userId, peerId])
+    ).first();
+    await this.execute("delete_relationship", `DELETE FROM ${this.ks}.relationships WHERE user_id = ? AND peer_id = ?`, [userId, peerId]);
+    return existed !== null;
+  }
+
+  async listRelationships(userId: bigint): Promise<RelationshipRecord[]> {
+    const rows = await this.session.all(
+      "list_relationships",
+      `SELECT user_id, peer_id, type, since, nickname FROM ${this.ks}.relationships WHERE user_id = ?`,
+      [userId],
+    );
+    return rows.map(decodeRelationship);
+  }
+
+  async createApplication(application: Application): Promise<Application> {
+    // The owner's index first: an application that exists is always listed.
+    await this.execute("index_application", `INSERT INTO ${this.ks}.applications_by_owner (owner_id, application_id) VALUES (?, ?)`, [
+      application.ownerId,
+      application.id,
+    ]);
+    const values = applicationValues(application);
+    const result = await this.execute(
+      "insert_application",
+      `INSERT INTO ${this.ks}.applications (${APPLICATION_COLUMNS.join(", ")}) VALUES (${values.map(() => "?").join(", ")}) IF NOT EXISTS`,
+      values,
+    );
+    if (result.wasApplied()) return storedApplication(application);
+    const existing = decodeApplication(result.first());
+    // A retry of this very create finds its own application; anything else is another one.
+    if (isSameApplication(existing, application)) return existing;
+    if (existing.ownerId !== application.ownerId) {
+      await this.execute("unindex_application", `DELETE FROM ${this.ks}.applications_by_owner WHERE owner_id = ? AND application_id = ?`, [
+        application.ownerId,
+        application.id,
+      ]).catch(() => undefined);
+    }
+    throw new AccountConflictError("id", "application");
+  }
+
+  async getApplication(applicationId: bigint): Promise<Application | undefined> {
+    const row = (
+      await this.execute("get_application", `SELECT ${APPLICATION_COLUMNS.join(", ")} FROM ${this.ks}.applications WHERE application_id = ?`, [
+        applicationId,
+      ])
+    ).first();
+    return row ? decodeApplication(row) : undefined;
+  }
+
+  async updateApplication(applicationId: bigint, patch: ApplicationPatch): Promise<Application | undefined> {
+    const current = await this.getApplication(applicationId);
+    if (!current) return undefined;
+    const fields = Object.keys(patch) as (keyof ApplicationPatch)[];
+    if (fields.length === 0) return current;
+    const values = fields.map((f) => (f === "flags" ? BigInt.asIntN(64, patch.flags ?? 0n) : (patch[f] ?? null)));
+    const result = await this.execute(
+      "update_application",
+      `UPDATE ${this.ks}.applications SET ${fields.map((f) => `${APPLICATION_PATCH_COLUMNS[f]} = ?`).join(", ")} WHERE application_id = ? IF EXISTS`,
+      [...values, applicationId],
+    );
+    if (!result.wasApplied()) return undefined;
+    return storedApplication(create(ApplicationSchema, { ...current, ...patch }));
+  }
+
+  async listApplications(ownerId: bigint): Promise<Application[]> {
+    const entries = await this.session.all(
+      "applications_by_owner",
+      `SELECT application_id FROM ${this.ks}.applications_by_owner WHERE owner_id = ?`,
+      [ownerId],
+    );
+    const applications = await eachInChunks(entries, PARALLEL_REQUESTS, (entry) => this.getApplication(entry.application_id as bigint));
+    // Entries of creates that failed or are still in flight point at nothing (or at another owner's application).
+    return applications.filter((a): a is Application => a !== undefined && a.ownerId === ownerId);
   }
 
   close(): Promise<void> {

@@ -3,6 +3,8 @@ import {
   GuildLogConflictError,
   GuildLogGapError,
   PageCollector,
+  type DirectoryClaim,
+  type DirectoryKind,
   type GuildEvent,
   type GuildEventInput,
   type GuildEventPage,
@@ -21,6 +23,8 @@ const MAX_APPEND_ATTEMPTS = 3;
 const MAX_SNAPSHOT_ATTEMPTS = 5;
 /** Rows per round trip when reading a log (a page holds up to 1000 events). */
 const READ_FETCH_ROWS = 100;
+/** Attempts of a directory claim whose reply timed out (a claim is idempotent: resending it is safe). */
+const MAX_CLAIM_ATTEMPTS = 3;
 
 /**
  * The request may have reached the database and been applied: a server-side write timeout
@@ -75,6 +79,11 @@ function decodeEvent(row: cassandra.types.Row): GuildEvent {
  * because another writer got in between, the store decides again from what it read.
  *
  * **User guilds** are plain idempotent writes (INSERT / DELETE of a key).
+ *
+ * **Directory** entries are written only with lightweight transactions: a claim is
+ * `INSERT ... IF NOT EXISTS`, whose refusal carries the holder; a release is
+ * `DELETE ... IF owner_id = ?`. A claim whose reply timed out is sent again: if the first one
+ * landed, the second finds the claimer as holder, which is the same answer.
  */
 export class CassandraGuildStore implements GuildStore {
   readonly backend = "cassandra" as const;
@@ -223,6 +232,41 @@ export class CassandraGuildStore implements GuildStore {
       { fetchSize: limit },
     );
     return result.rows.map((row) => row.guild_id as bigint);
+  }
+
+  async claimDirectoryEntry(kind: DirectoryKind, key: string, ownerId: bigint): Promise<DirectoryClaim> {
+    for (let attempt = 1; ; attempt++) {
+      let result: cassandra.types.ResultSet;
+      try {
+        result = await this.session.execute(
+          "claim_directory_entry",
+          `INSERT INTO ${this.ks}.directory (kind, key, owner_id) VALUES (?, ?, ?) IF NOT EXISTS`,
+          [kind, key, ownerId],
+        );
+      } catch (err) {
+        if (isUnknownOutcome(err) && attempt < MAX_CLAIM_ATTEMPTS) continue;
+        throw err;
+      }
+      if (result.wasApplied()) return { claimed: true, ownerId };
+      const holder = result.first().owner_id as bigint;
+      return { claimed: holder === ownerId, ownerId: holder };
+    }
+  }
+
+  async getDirectoryEntry(kind: DirectoryKind, key: string): Promise<bigint | undefined> {
+    const row = (
+      await this.session.execute("get_directory_entry", `SELECT owner_id FROM ${this.ks}.directory WHERE kind = ? AND key = ?`, [kind, key])
+    ).first();
+    return int64(row?.owner_id);
+  }
+
+  async releaseDirectoryEntry(kind: DirectoryKind, key: string, ownerId: bigint): Promise<boolean> {
+    const result = await this.session.execute(
+      "release_directory_entry",
+      `DELETE FROM ${this.ks}.directory WHERE kind = ? AND key = ? IF owner_id = ?`,
+      [kind, key, ownerId],
+    );
+    return result.wasApplied();
   }
 
   close(): Promise<void> {

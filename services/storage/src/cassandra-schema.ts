@@ -129,6 +129,71 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITH CLUSTERING ORDER BY (guild_id ASC)`,
     ],
   },
+  {
+    version: 4,
+    name: "directory: channel ids, invite codes and DM pairs to their owner",
+    statements: (ks) => [
+      // One small partition per key. Claims are INSERT ... IF NOT EXISTS and releases
+      // DELETE ... IF owner_id = ? (Paxos: of concurrent claims exactly one wins); every write
+      // is a lightweight transaction (cassandra-guild-store.ts). kind: DirectoryKind.
+      `CREATE TABLE IF NOT EXISTS ${ks}.directory (
+        kind int,
+        key text,
+        owner_id bigint,
+        PRIMARY KEY ((kind, key))
+      )`,
+    ],
+  },
+  {
+    version: 5,
+    name: "tokens by user, relationships, applications",
+    statements: (ks) => [
+      // Every token of a user, for RevokeUserTokens: written by CreateToken before the token
+      // itself (a token that exists is never missing here), removed when the token is
+      // revoked. An entry without its token (a create that failed, or is in flight) is
+      // ignored, and removed by RevokeUserTokens once created_at is older than any create can
+      // take. Tokens recorded before this version are not listed (no production data existed
+      // then).
+      `CREATE TABLE IF NOT EXISTS ${ks}.tokens_by_user (
+        user_id bigint,
+        kind int,
+        token_hash blob,
+        created_at timestamp,
+        PRIMARY KEY ((user_id), kind, token_hash)
+      )`,
+      // What a user sees of each peer: one partition per user, peers ascending. type:
+      // RelationshipType; since: when this side was last written.
+      `CREATE TABLE IF NOT EXISTS ${ks}.relationships (
+        user_id bigint,
+        peer_id bigint,
+        type int,
+        since timestamp,
+        nickname text,
+        PRIMARY KEY ((user_id), peer_id)
+      ) WITH CLUSTERING ORDER BY (peer_id ASC)`,
+      // One partition per application; created IF NOT EXISTS, updated IF EXISTS.
+      `CREATE TABLE IF NOT EXISTS ${ks}.applications (
+        application_id bigint PRIMARY KEY,
+        name text,
+        description text,
+        owner_id bigint,
+        bot_user_id bigint,
+        bot_public boolean,
+        bot_require_code_grant boolean,
+        icon text,
+        verify_key text,
+        flags bigint
+      )`,
+      // "List my applications": written before the application row, so an application is
+      // never missing here; an entry without its application (a create that failed) is
+      // ignored. owner_id never changes.
+      `CREATE TABLE IF NOT EXISTS ${ks}.applications_by_owner (
+        owner_id bigint,
+        application_id bigint,
+        PRIMARY KEY ((owner_id), application_id)
+      ) WITH CLUSTERING ORDER BY (application_id ASC)`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

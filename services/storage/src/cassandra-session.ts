@@ -85,6 +85,18 @@ export class CassandraSession {
     return this.run(operation, () => this.client.execute(cql, params, { ...options, prepare: true }));
   }
 
+  /** Every row a query selects, `fetchSize` rows per round trip (each counted as `operation`). */
+  async all(operation: string, cql: string, params: unknown[], fetchSize = 1000): Promise<cassandra.types.Row[]> {
+    const rows: cassandra.types.Row[] = [];
+    let pageState: string | undefined;
+    do {
+      const result = await this.execute(operation, cql, params, { fetchSize, pageState });
+      rows.push(...result.rows);
+      pageState = result.pageState ?? undefined;
+    } while (pageState);
+    return rows;
+  }
+
   /** One batch (a conditional batch must stay within one partition). */
   batch(operation: string, queries: { query: string; params: unknown[] }[], options?: cassandra.QueryOptions): Promise<cassandra.types.ResultSet> {
     return this.run(operation, () => this.client.batch(queries, { ...options, prepare: true }));

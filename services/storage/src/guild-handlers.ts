@@ -2,6 +2,7 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
+  DirectoryKind,
   GuildEventRecordSchema,
   GuildSnapshotSchema,
   GuildStorageService,
@@ -25,6 +26,7 @@ export const MAX_TYPE_LENGTH = 100;
 export const MAX_READ_LIMIT = 1000;
 export const DEFAULT_READ_LIMIT = 500;
 export const MAX_USER_GUILDS_LIMIT = 1000;
+export const MAX_DIRECTORY_KEY_LENGTH = 100;
 
 /** Both databases store signed 64-bit integers. */
 const MAX_I64 = (1n << 63n) - 1n;
@@ -73,6 +75,20 @@ function limitOf(limit: number, max: number, defaultLimit: number): number {
   return limit === 0 ? defaultLimit : limit;
 }
 
+/** A directory kind the contract defines (enums are open: any number can arrive). */
+function requireDirectoryKind(kind: DirectoryKind): DirectoryKind {
+  if (kind !== DirectoryKind.CHANNEL && kind !== DirectoryKind.INVITE && kind !== DirectoryKind.DM) {
+    throw invalidArgument("kind", `must be CHANNEL, INVITE or DM, got ${kind}`);
+  }
+  return kind;
+}
+
+function requireDirectoryKey(key: string): string {
+  if (key.length === 0) throw invalidArgument("key", "required");
+  if (key.length > MAX_DIRECTORY_KEY_LENGTH) throw invalidArgument("key", `at most ${MAX_DIRECTORY_KEY_LENGTH} characters, got ${key.length}`);
+  return key;
+}
+
 function eventRecord(event: GuildEvent): GuildEventRecord {
   return create(GuildEventRecordSchema, {
     seq: event.seq,
@@ -86,10 +102,10 @@ function eventRecord(event: GuildEvent): GuildEventRecord {
 /**
  * chorus.storage.v1.GuildStorageService on top of a GuildStore: validation that names the bad
  * field, ABORTED when the log moved past expected_seq (fencing), FAILED_PRECONDITION when
- * expected_seq is beyond its end, NOT_FOUND for a missing snapshot, UNAVAILABLE when the
- * database cannot be reached.
+ * expected_seq is beyond its end, NOT_FOUND for a missing snapshot or directory entry,
+ * UNAVAILABLE when the database cannot be reached.
  */
-export function createGuildHandlers(store: GuildStore): Partial<ServiceImpl<typeof GuildStorageService>> {
+export function createGuildHandlers(store: GuildStore): ServiceImpl<typeof GuildStorageService> {
   return {
     async appendGuildEvents(req) {
       const guildId = requireId("guild_id", req.guildId);
@@ -146,6 +162,28 @@ export function createGuildHandlers(store: GuildStore): Partial<ServiceImpl<type
       const afterGuildId = requireBelow2p63("after_guild_id", req.afterGuildId);
       const limit = limitOf(req.limit, MAX_USER_GUILDS_LIMIT, MAX_USER_GUILDS_LIMIT);
       return { guildIds: await guarded(() => store.listUserGuilds(userId, afterGuildId, limit)) };
+    },
+
+    async claimDirectoryEntry(req) {
+      const kind = requireDirectoryKind(req.kind);
+      const key = requireDirectoryKey(req.key);
+      const ownerId = requireId("owner_id", req.ownerId);
+      return await guarded(() => store.claimDirectoryEntry(kind, key, ownerId));
+    },
+
+    async getDirectoryEntry(req) {
+      const kind = requireDirectoryKind(req.kind);
+      const key = requireDirectoryKey(req.key);
+      const ownerId = await guarded(() => store.getDirectoryEntry(kind, key));
+      if (ownerId === undefined) throw new ConnectError(`${DirectoryKind[kind]} key "${key}" has no directory entry`, Code.NotFound);
+      return { ownerId };
+    },
+
+    async releaseDirectoryEntry(req) {
+      const kind = requireDirectoryKind(req.kind);
+      const key = requireDirectoryKey(req.key);
+      const ownerId = requireId("owner_id", req.ownerId);
+      return { released: await guarded(() => store.releaseDirectoryEntry(kind, key, ownerId)) };
     },
   };
 }

@@ -1,6 +1,7 @@
+import type { DirectoryKind } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import type { QueryHook } from "./message-store.js";
 
-export type { QueryHook };
+export type { DirectoryKind, QueryHook };
 
 /** An event as an append gives it: storage numbers it and never decodes the payload. */
 export interface GuildEventInput {
@@ -29,6 +30,14 @@ export interface GuildSnapshotRecord {
   state: Uint8Array;
   /** Milliseconds since the Unix epoch, when storage wrote the snapshot. */
   updatedAtMs: number;
+}
+
+/** The outcome of a directory claim. */
+export interface DirectoryClaim {
+  /** True when the claimer holds the key now (it was free, or the claimer held it already). */
+  claimed: boolean;
+  /** The holder of the key: the claimer when claimed. */
+  ownerId: bigint;
 }
 
 export interface PutSnapshotResult {
@@ -149,6 +158,19 @@ export interface GuildStore {
 
   /** Guild ids above `afterGuildId`, ascending, at most `limit`. */
   listUserGuilds(userId: bigint, afterGuildId: bigint, limit: number): Promise<bigint[]>;
+
+  /**
+   * Records `ownerId` as the holder of the key unless another owner holds it (then changes
+   * nothing and returns that holder). Of concurrent claims of one free key exactly one wins;
+   * claiming again for the holder is harmless.
+   */
+  claimDirectoryEntry(kind: DirectoryKind, key: string, ownerId: bigint): Promise<DirectoryClaim>;
+
+  /** The holder of the key, or undefined. */
+  getDirectoryEntry(kind: DirectoryKind, key: string): Promise<bigint | undefined>;
+
+  /** Frees the key if `ownerId` holds it; true when it did (false changes nothing). */
+  releaseDirectoryEntry(kind: DirectoryKind, key: string, ownerId: bigint): Promise<boolean>;
 
   close(): Promise<void>;
 }

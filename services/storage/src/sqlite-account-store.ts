@@ -1,13 +1,18 @@
 import type Database from "better-sqlite3";
 import { create } from "@bufbuild/protobuf";
 import { UserSchema } from "@chorus/contracts/chorus/chat/v1/user_pb";
+import { ApplicationSchema, type TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import {
   AccountConflictError,
   emailKeyOf,
   isEmailLogin,
+  isSameApplication,
   loginKey,
   type AccountStore,
+  type Application,
+  type ApplicationPatch,
   type QueryHook,
+  type RelationshipRecord,
   type TokenRecord,
   type User,
   type UserPatch,
@@ -44,6 +49,31 @@ interface TokenRow {
   kind: bigint;
   created_at: bigint;
 }
+
+interface RelationshipRow {
+  user_id: bigint;
+  peer_id: bigint;
+  type: bigint;
+  since: bigint;
+  nickname: string | null;
+}
+
+interface ApplicationRow {
+  application_id: bigint;
+  name: string;
+  description: string;
+  owner_id: bigint;
+  bot_user_id: bigint | null;
+  bot_public: bigint;
+  bot_require_code_grant: bigint;
+  icon: string | null;
+  verify_key: string;
+  flags: bigint;
+}
+
+const APPLICATION_COLUMNS = [
+  "application_id", "name", "description", "owner_id", "bot_user_id", "bot_public", "bot_require_code_grant", "icon", "verify_key", "flags",
+] as const;
 
 const USER_COLUMNS = [
   "user_id", "username", "username_key", "global_name", "avatar", "bot", "system", "flags", "email", "email_key",
@@ -90,6 +120,44 @@ const decodeToken = (row: TokenRow): TokenRecord => ({
   createdAtMs: Number(row.created_at),
 });
 
+const decodeRelationship = (row: RelationshipRow): RelationshipRecord => ({
+  userId: fromDb(row.user_id),
+  peerId: fromDb(row.peer_id),
+  type: Number(row.type),
+  nickname: row.nickname ?? undefined,
+  sinceMs: Number(row.since),
+});
+
+function encodeApplication(app: Application): ApplicationRow {
+  return {
+    application_id: toDb(app.id),
+    name: app.name,
+    description: app.description,
+    owner_id: toDb(app.ownerId),
+    bot_user_id: app.botUserId === undefined ? null : toDb(app.botUserId),
+    bot_public: app.botPublic ? 1n : 0n,
+    bot_require_code_grant: app.botRequireCodeGrant ? 1n : 0n,
+    icon: app.icon ?? null,
+    verify_key: app.verifyKey,
+    flags: toDb(app.flags),
+  };
+}
+
+function decodeApplication(row: ApplicationRow): Application {
+  return create(ApplicationSchema, {
+    id: fromDb(row.application_id),
+    name: row.name,
+    description: row.description,
+    ownerId: fromDb(row.owner_id),
+    botUserId: row.bot_user_id === null ? undefined : fromDb(row.bot_user_id),
+    botPublic: row.bot_public !== 0n,
+    botRequireCodeGrant: row.bot_require_code_grant !== 0n,
+    icon: row.icon ?? undefined,
+    verifyKey: row.verify_key,
+    flags: fromDb(row.flags),
+  });
+}
+
 type Statements = ReturnType<SqliteAccountStore["prepareStatements"]>;
 
 /**
@@ -126,6 +194,22 @@ export class SqliteAccountStore implements AccountStore {
         "INSERT INTO tokens (token_hash, user_id, kind, created_at) VALUES (@token_hash, @user_id, @kind, @created_at)",
       ),
       deleteToken: db.prepare<[Buffer]>("DELETE FROM tokens WHERE token_hash = ?"),
+      deleteUserTokens: db.prepare<[bigint, number]>("DELETE FROM tokens WHERE user_id = ? AND kind = ?"),
+      putRelationship: db.prepare<[RelationshipRow]>(
+        `INSERT INTO relationships (user_id, peer_id, type, since, nickname) VALUES (@user_id, @peer_id, @type, @since, @nickname)
+         ON CONFLICT (user_id, peer_id) DO UPDATE SET type = excluded.type, since = excluded.since, nickname = excluded.nickname`,
+      ),
+      deleteRelationship: db.prepare<[bigint, bigint]>("DELETE FROM relationships WHERE user_id = ? AND peer_id = ?"),
+      relationships: db.prepare<[bigint], RelationshipRow>("SELECT * FROM relationships WHERE user_id = ? ORDER BY peer_id"),
+      applicationById: db.prepare<[bigint], ApplicationRow>("SELECT * FROM applications WHERE application_id = ?"),
+      applicationsByOwner: db.prepare<[bigint], ApplicationRow>("SELECT * FROM applications WHERE owner_id = ? ORDER BY application_id"),
+      insertApplication: db.prepare<[ApplicationRow]>(
+        `INSERT INTO applications (${APPLICATION_COLUMNS.join(", ")}) VALUES (${APPLICATION_COLUMNS.map((c) => `@${c}`).join(", ")})`,
+      ),
+      updateApplication: db.prepare<[ApplicationRow]>(
+        `UPDATE applications SET ${APPLICATION_COLUMNS.filter((c) => c !== "application_id").map((c) => `${c} = @${c}`).join(", ")}
+         WHERE application_id = @application_id`,
+      ),
       transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
     };
   }
@@ -236,6 +320,90 @@ export class SqliteAccountStore implements AccountStore {
     return this.run("revoke_token", (s) => {
       this.query("delete_token");
       return s.deleteToken.run(Buffer.from(tokenHash)).changes > 0;
+    });
+  }
+
+  revokeUserTokens(userId: bigint, kind: TokenKind): Promise<number> {
+    return this.run("revoke_user_tokens", (s) => {
+      this.query("delete_user_tokens");
+      return s.deleteUserTokens.run(toDb(userId), kind).changes;
+    });
+  }
+
+  putRelationship(relationship: Omit<RelationshipRecord, "sinceMs">): Promise<RelationshipRecord> {
+    return this.run("put_relationship", (s) => {
+      const row: RelationshipRow = {
+        user_id: toDb(relationship.userId),
+        peer_id: toDb(relationship.peerId),
+        type: BigInt(relationship.type),
+        since: BigInt(Date.now()),
+        nickname: relationship.nickname ?? null,
+      };
+      this.query("put_relationship");
+      s.putRelationship.run(row);
+      return decodeRelationship(row);
+    });
+  }
+
+  deleteRelationship(userId: bigint, peerId: bigint): Promise<boolean> {
+    return this.run("delete_relationship", (s) => {
+      this.query("delete_relationship");
+      return s.deleteRelationship.run(toDb(userId), toDb(peerId)).changes > 0;
+    });
+  }
+
+  listRelationships(userId: bigint): Promise<RelationshipRecord[]> {
+    return this.run("list_relationships", (s) => {
+      this.query("list_relationships");
+      return s.relationships.all(toDb(userId)).map(decodeRelationship);
+    });
+  }
+
+  createApplication(application: Application): Promise<Application> {
+    return this.run("create_application", (s) =>
+      s.transaction(() => {
+        const row = encodeApplication(application);
+        this.query("application_by_id");
+        const existing = s.applicationById.get(row.application_id);
+        if (existing) {
+          const stored = decodeApplication(existing);
+          // A retry of this very create finds its own application; anything else is another one.
+          if (isSameApplication(stored, application)) return stored;
+          throw new AccountConflictError("id", "application");
+        }
+        this.query("insert_application");
+        s.insertApplication.run(row);
+        return decodeApplication(row);
+      }),
+    );
+  }
+
+  getApplication(applicationId: bigint): Promise<Application | undefined> {
+    return this.run("get_application", (s) => {
+      this.query("application_by_id");
+      const row = s.applicationById.get(toDb(applicationId));
+      return row ? decodeApplication(row) : undefined;
+    });
+  }
+
+  updateApplication(applicationId: bigint, patch: ApplicationPatch): Promise<Application | undefined> {
+    return this.run("update_application", (s) =>
+      s.transaction(() => {
+        this.query("application_by_id");
+        const current = s.applicationById.get(toDb(applicationId));
+        if (!current) return undefined;
+        const row = encodeApplication(create(ApplicationSchema, { ...decodeApplication(current), ...patch }));
+        this.query("update_application");
+        s.updateApplication.run(row);
+        return decodeApplication(row);
+      }),
+    );
+  }
+
+  listApplications(ownerId: bigint): Promise<Application[]> {
+    return this.run("list_applications", (s) => {
+      this.query("applications_by_owner");
+      return s.applicationsByOwner.all(toDb(ownerId)).map(decodeApplication);
     });
   }
 

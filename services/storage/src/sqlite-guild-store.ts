@@ -3,6 +3,8 @@ import {
   GuildLogConflictError,
   GuildLogGapError,
   PageCollector,
+  type DirectoryClaim,
+  type DirectoryKind,
   type GuildEvent,
   type GuildEventInput,
   type GuildEventPage,
@@ -49,7 +51,9 @@ type Statements = ReturnType<SqliteGuildStore["prepareStatements"]>;
  * semantics of the Cassandra store (guild-store.ts; proved by test/guild-conformance.ts).
  * An append is one IMMEDIATE transaction: it checks the head in guild_heads, inserts the
  * events (the primary key refuses a taken seq, which rolls the whole transaction back) and
- * moves the head. All ids are below 2^63, so they are stored as they are.
+ * moves the head. A directory claim is an insert that does nothing when the key exists,
+ * followed by a read of the holder in the same transaction. All ids are below 2^63, so they
+ * are stored as they are.
  */
 export class SqliteGuildStore implements GuildStore {
   readonly backend = "sqlite" as const;
@@ -86,6 +90,11 @@ export class SqliteGuildStore implements GuildStore {
       userGuilds: db.prepare<[bigint, bigint, number], bigint>(
         "SELECT guild_id FROM user_guilds WHERE user_id = ? AND guild_id > ? ORDER BY guild_id LIMIT ?",
       ).pluck(),
+      claimDirectoryEntry: db.prepare<[number, string, bigint]>(
+        "INSERT INTO directory (kind, key, owner_id) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO NOTHING",
+      ),
+      directoryEntry: db.prepare<[number, string], bigint>("SELECT owner_id FROM directory WHERE kind = ? AND key = ?").pluck(),
+      releaseDirectoryEntry: db.prepare<[number, string, bigint]>("DELETE FROM directory WHERE kind = ? AND key = ? AND owner_id = ?"),
       transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
     };
   }
@@ -183,6 +192,32 @@ export class SqliteGuildStore implements GuildStore {
     return this.run("list_user_guilds", (s) => {
       this.query("list_user_guilds");
       return s.userGuilds.all(userId, afterGuildId, limit);
+    });
+  }
+
+  claimDirectoryEntry(kind: DirectoryKind, key: string, ownerId: bigint): Promise<DirectoryClaim> {
+    return this.run("claim_directory_entry", (s) =>
+      s.transaction(() => {
+        this.query("claim_directory_entry");
+        if (s.claimDirectoryEntry.run(kind, key, ownerId).changes > 0) return { claimed: true, ownerId };
+        this.query("get_directory_entry");
+        const holder = s.directoryEntry.get(kind, key)!;
+        return { claimed: holder === ownerId, ownerId: holder };
+      }),
+    );
+  }
+
+  getDirectoryEntry(kind: DirectoryKind, key: string): Promise<bigint | undefined> {
+    return this.run("get_directory_entry", (s) => {
+      this.query("get_directory_entry");
+      return s.directoryEntry.get(kind, key);
+    });
+  }
+
+  releaseDirectoryEntry(kind: DirectoryKind, key: string, ownerId: bigint): Promise<boolean> {
+    return this.run("release_directory_entry", (s) => {
+      this.query("release_directory_entry");
+      return s.releaseDirectoryEntry.run(kind, key, ownerId).changes > 0;
     });
   }
 

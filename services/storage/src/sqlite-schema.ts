@@ -136,6 +136,52 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: "directory: channel ids, invite codes and DM pairs to their owner",
+    sql: `
+      -- kind: DirectoryKind. A claim inserts unless the key exists (sqlite-guild-store.ts).
+      CREATE TABLE directory (
+        kind     INTEGER NOT NULL,
+        key      TEXT    NOT NULL,
+        owner_id INTEGER NOT NULL,
+        PRIMARY KEY (kind, key)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 5,
+    name: "tokens by user, relationships, applications",
+    sql: `
+      -- RevokeUserTokens; it covers the tokens recorded before this version too.
+      CREATE INDEX tokens_by_user ON tokens (user_id, kind);
+
+      -- What a user sees of each peer. type: RelationshipType; nickname NULL for none.
+      CREATE TABLE relationships (
+        user_id  INTEGER NOT NULL,
+        peer_id  INTEGER NOT NULL,
+        type     INTEGER NOT NULL,
+        since    INTEGER NOT NULL,              -- ms since the Unix epoch, last written
+        nickname TEXT,
+        PRIMARY KEY (user_id, peer_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE applications (
+        application_id         INTEGER PRIMARY KEY,
+        name                   TEXT    NOT NULL,
+        description            TEXT    NOT NULL DEFAULT '',
+        owner_id               INTEGER NOT NULL,
+        bot_user_id            INTEGER,         -- NULL until the application has a bot user
+        bot_public             INTEGER NOT NULL DEFAULT 0,
+        bot_require_code_grant INTEGER NOT NULL DEFAULT 0,
+        icon                   TEXT,
+        verify_key             TEXT    NOT NULL DEFAULT '',
+        flags                  INTEGER NOT NULL DEFAULT 0
+      );
+      -- "List my applications", ascending id.
+      CREATE INDEX applications_by_owner ON applications (owner_id, application_id);
+    `,
+  },
 ];
 
 /** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */

@@ -10,9 +10,16 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { UserSchema, type User } from "@chorus/contracts/chorus/chat/v1/user_pb";
-import { AccountStorageService, TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
+import {
+  AccountStorageService,
+  ApplicationSchema,
+  RelationshipType,
+  TokenKind,
+  type Application,
+  type Relationship,
+} from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { SnowflakeGenerator } from "@chorus/snowflake";
-import { createAccountHandlers } from "../src/account-handlers.js";
+import { createAccountHandlers, MAX_APPLICATION_DESCRIPTION_LENGTH, MAX_APPLICATION_NAME_LENGTH } from "../src/account-handlers.js";
 import type { AccountStore } from "../src/account-store.js";
 import { rejectsWith } from "./conformance.js";
 
@@ -328,6 +335,263 @@ export function describeAccountConformance(name: string, makeStore: () => Promis
           Code.InvalidArgument,
           "token.user_id",
         );
+      });
+    });
+
+    describe("RevokeUserTokens", () => {
+      const createToken = async (userId: bigint, kind: TokenKind, hash = tokenHash()) => {
+        await accounts.createToken({ token: { tokenHash: hash, userId, kind } });
+        return hash;
+      };
+      const resolves = async (hash: Uint8Array) => {
+        try {
+          await accounts.resolveToken({ tokenHash: hash });
+          return true;
+        } catch (err) {
+          if (err instanceof ConnectError && err.code === Code.NotFound) return false;
+          throw err;
+        }
+      };
+
+      it("revokes every token of the user of that kind, and only those", async () => {
+        const [alice, bob] = [generator.next(), generator.next()];
+        const aliceUser = [await createToken(alice, TokenKind.USER), await createToken(alice, TokenKind.USER), await createToken(alice, TokenKind.USER)];
+        const aliceBot = [await createToken(alice, TokenKind.BOT), await createToken(alice, TokenKind.BOT)];
+        const bobBot = [await createToken(bob, TokenKind.BOT)];
+        const bobUser = [await createToken(bob, TokenKind.USER)];
+
+        assert.equal((await accounts.revokeUserTokens({ userId: alice, kind: TokenKind.BOT })).revoked, 2);
+        for (const hash of aliceBot) assert.equal(await resolves(hash), false, "alice's bot tokens are revoked");
+        for (const hash of [...aliceUser, ...bobBot, ...bobUser]) assert.equal(await resolves(hash), true, "other kinds and users keep theirs");
+        assert.equal((await accounts.revokeUserTokens({ userId: alice, kind: TokenKind.BOT })).revoked, 0, "again: nothing left");
+
+        // A token revoked on its own is not counted again.
+        await accounts.revokeToken({ tokenHash: aliceUser[0] });
+        assert.equal((await accounts.revokeUserTokens({ userId: alice, kind: TokenKind.USER })).revoked, 2);
+        for (const hash of aliceUser) assert.equal(await resolves(hash), false);
+        for (const hash of [...bobBot, ...bobUser]) assert.equal(await resolves(hash), true);
+        assert.equal((await accounts.revokeUserTokens({ userId: generator.next(), kind: TokenKind.USER })).revoked, 0, "an unknown user");
+
+        // Tokens recorded after a revoke are revoked by the next one.
+        const later = await createToken(alice, TokenKind.BOT);
+        assert.equal((await accounts.revokeUserTokens({ userId: alice, kind: TokenKind.BOT })).revoked, 1);
+        assert.equal(await resolves(later), false);
+      });
+
+      it("never revokes a token that a refused CreateToken named (another user's, or another kind)", async () => {
+        const [owner, other] = [generator.next(), generator.next()];
+        const hash = await createToken(owner, TokenKind.USER);
+        await rejectsWith(accounts.createToken({ token: { tokenHash: hash, userId: other, kind: TokenKind.USER } }), Code.AlreadyExists, "token_hash");
+        assert.equal((await accounts.createToken({ token: { tokenHash: hash, userId: owner, kind: TokenKind.BOT } })).token?.kind, TokenKind.USER, "the first record stands");
+        assert.equal((await accounts.revokeUserTokens({ userId: other, kind: TokenKind.USER })).revoked, 0);
+        assert.equal((await accounts.revokeUserTokens({ userId: owner, kind: TokenKind.BOT })).revoked, 0);
+        assert.equal(await resolves(hash), true);
+        assert.equal((await accounts.revokeUserTokens({ userId: owner, kind: TokenKind.USER })).revoked, 1);
+        assert.equal(await resolves(hash), false);
+      });
+
+      it("names the bad field", async () => {
+        await rejectsWith(accounts.revokeUserTokens({ userId: 0n, kind: TokenKind.BOT }), Code.InvalidArgument, "user_id");
+        await rejectsWith(accounts.revokeUserTokens({ userId: 1n << 63n, kind: TokenKind.BOT }), Code.InvalidArgument, "user_id");
+        await rejectsWith(accounts.revokeUserTokens({ userId: generator.next(), kind: TokenKind.UNSPECIFIED }), Code.InvalidArgument, "kind");
+        await rejectsWith(accounts.revokeUserTokens({ userId: generator.next(), kind: 7 as TokenKind }), Code.InvalidArgument, "kind");
+      });
+    });
+
+    describe("relationships", () => {
+      const list = async (userId: bigint) => (await accounts.listRelationships({ userId })).relationships;
+      /** A relationship without its since (set by storage), to compare the rest. */
+      const sideOf = (r: Relationship) => ({ userId: r.userId, peerId: r.peerId, type: r.type, nickname: r.nickname });
+
+      it("puts, replaces, deletes and lists by ascending peer id", async () => {
+        const user = generator.next();
+        const peers = [generator.next(), generator.next(), generator.next(), generator.next()];
+        assert.deepEqual(await list(user), []);
+        const before = Date.now();
+        const put = await accounts.putRelationship({ relationship: { userId: user, peerId: peers[2], type: RelationshipType.FRIEND } });
+        assert.deepEqual(sideOf(put.relationship!), { userId: user, peerId: peers[2], type: RelationshipType.FRIEND, nickname: undefined });
+        const since = timestampMs(put.relationship!.since!);
+        assert.ok(since >= before - 1000 && since <= Date.now() + 1000, `since ${since} is now`);
+        await accounts.putRelationship({ relationship: { userId: user, peerId: peers[0], type: RelationshipType.BLOCKED, nickname: "" } });
+        await accounts.putRelationship({ relationship: { userId: user, peerId: peers[3], type: RelationshipType.OUTGOING_REQUEST } });
+        await accounts.putRelationship({ relationship: { userId: user, peerId: peers[1], type: RelationshipType.INCOMING_REQUEST, nickname: "Bob ✨" } });
+
+        const listed = await list(user);
+        assert.deepEqual(listed.map(sideOf), [
+          { userId: user, peerId: peers[0], type: RelationshipType.BLOCKED, nickname: "" },
+          { userId: user, peerId: peers[1], type: RelationshipType.INCOMING_REQUEST, nickname: "Bob ✨" },
+          { userId: user, peerId: peers[2], type: RelationshipType.FRIEND, nickname: undefined },
+          { userId: user, peerId: peers[3], type: RelationshipType.OUTGOING_REQUEST, nickname: undefined },
+        ]);
+        assert.deepEqual(listed[2], put.relationship, "a listed relationship is what the put returned");
+
+        // Replace: the request is accepted, becoming a friend with a nickname; then the nickname is dropped.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const accepted = (await accounts.putRelationship({ relationship: { userId: user, peerId: peers[1], type: RelationshipType.FRIEND, nickname: "Bobby" } })).relationship!;
+        assert.ok(timestampMs(accepted.since!) > timestampMs(listed[1].since!), "since moves on every write");
+        await accounts.putRelationship({ relationship: { userId: user, peerId: peers[1], type: RelationshipType.FRIEND } });
+        assert.deepEqual((await list(user)).map(sideOf)[1], { userId: user, peerId: peers[1], type: RelationshipType.FRIEND, nickname: undefined });
+        assert.equal((await list(user)).length, 4, "a replace adds nothing");
+
+        assert.equal((await accounts.deleteRelationship({ userId: user, peerId: peers[2] })).deleted, true);
+        assert.equal((await accounts.deleteRelationship({ userId: user, peerId: peers[2] })).deleted, false, "deleted already");
+        assert.equal((await accounts.deleteRelationship({ userId: user, peerId: generator.next() })).deleted, false, "never existed");
+        assert.deepEqual((await list(user)).map((r) => r.peerId), [peers[0], peers[1], peers[3]]);
+      });
+
+      it("keeps each side apart: what one user sees of another is its own row", async () => {
+        const [alice, bob] = [generator.next(), generator.next()];
+        await accounts.putRelationship({ relationship: { userId: alice, peerId: bob, type: RelationshipType.OUTGOING_REQUEST } });
+        await accounts.putRelationship({ relationship: { userId: bob, peerId: alice, type: RelationshipType.INCOMING_REQUEST } });
+        assert.deepEqual((await list(alice)).map(sideOf), [{ userId: alice, peerId: bob, type: RelationshipType.OUTGOING_REQUEST, nickname: undefined }]);
+        assert.deepEqual((await list(bob)).map(sideOf), [{ userId: bob, peerId: alice, type: RelationshipType.INCOMING_REQUEST, nickname: undefined }]);
+        await accounts.deleteRelationship({ userId: bob, peerId: alice });
+        assert.deepEqual(await list(bob), []);
+        assert.equal((await list(alice)).length, 1, "deleting one side leaves the other");
+      });
+
+      it("names the bad field", async () => {
+        const [user, peer] = [generator.next(), generator.next()];
+        const put = (init: { userId?: bigint; peerId?: bigint; type?: RelationshipType }) =>
+          accounts.putRelationship({ relationship: { userId: user, peerId: peer, type: RelationshipType.FRIEND, ...init } });
+        await rejectsWith(accounts.putRelationship({}), Code.InvalidArgument, "relationship");
+        await rejectsWith(put({ userId: 0n }), Code.InvalidArgument, "relationship.user_id");
+        await rejectsWith(put({ peerId: 0n }), Code.InvalidArgument, "relationship.peer_id");
+        await rejectsWith(put({ peerId: 1n << 63n }), Code.InvalidArgument, "relationship.peer_id");
+        await rejectsWith(put({ peerId: user }), Code.InvalidArgument, "relationship.peer_id");
+        await rejectsWith(put({ type: RelationshipType.UNSPECIFIED }), Code.InvalidArgument, "relationship.type");
+        await rejectsWith(put({ type: 9 as RelationshipType }), Code.InvalidArgument, "relationship.type");
+        await rejectsWith(accounts.deleteRelationship({ userId: 0n, peerId: peer }), Code.InvalidArgument, "user_id");
+        await rejectsWith(accounts.deleteRelationship({ userId: user, peerId: 0n }), Code.InvalidArgument, "peer_id");
+        await rejectsWith(accounts.listRelationships({ userId: 0n }), Code.InvalidArgument, "user_id");
+        assert.deepEqual(await list(user), [], "nothing was written");
+      });
+    });
+
+    describe("applications", () => {
+      const newApplication = (init: Exclude<MessageInitShape<typeof ApplicationSchema>, Application> = {}) =>
+        create(ApplicationSchema, { id: generator.next(), name: freshName("app"), ownerId: generator.next(), verifyKey: "ab".repeat(32), ...init });
+      const getApplication = async (applicationId: bigint) => (await accounts.getApplication({ applicationId })).application;
+      const listApplications = async (ownerId: bigint) => (await accounts.listApplications({ ownerId })).applications;
+
+      it("creates with every field and reads it back; a retry returns the stored application", async () => {
+        const app = newApplication({
+          description: "d".repeat(MAX_APPLICATION_DESCRIPTION_LENGTH),
+          botUserId: generator.next(),
+          botPublic: true,
+          botRequireCodeGrant: true,
+          icon: "0123456789abcdef0123456789abcdef",
+          flags: (1n << 63n) | (1n << 23n),
+        });
+        assert.deepEqual((await accounts.createApplication({ application: app })).application, app);
+        assert.deepEqual(await getApplication(app.id), app);
+        assert.deepEqual((await accounts.createApplication({ application: app })).application, app, "a retry");
+        assert.deepEqual(await listApplications(app.ownerId), [app], "listed once");
+
+        const bare = newApplication({ name: "x".repeat(MAX_APPLICATION_NAME_LENGTH) });
+        await accounts.createApplication({ application: bare });
+        const read = await getApplication(bare.id);
+        assert.deepEqual(read, bare);
+        assert.equal(read?.botUserId, undefined);
+        assert.equal(read?.icon, undefined);
+      });
+
+      it("another application with a taken id is ALREADY_EXISTS naming id, and changes nothing", async () => {
+        const app = newApplication();
+        await accounts.createApplication({ application: app });
+        const byOther = newApplication({ id: app.id });
+        await rejectsWith(accounts.createApplication({ application: byOther }), Code.AlreadyExists, "id");
+        const sameOwner = newApplication({ id: app.id, ownerId: app.ownerId });
+        await rejectsWith(accounts.createApplication({ application: sameOwner }), Code.AlreadyExists, "id");
+        assert.deepEqual(await getApplication(app.id), app);
+        assert.deepEqual(await listApplications(byOther.ownerId), [], "the refused owner lists nothing");
+        assert.deepEqual(await listApplications(app.ownerId), [app]);
+      });
+
+      it("of concurrent creates of one id by different owners, exactly one wins", async () => {
+        const id = generator.next();
+        const apps = Array.from({ length: 8 }, () => newApplication({ id }));
+        const results = await Promise.allSettled(apps.map((application) => accounts.createApplication({ application })));
+        const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [apps[i]] : []));
+        assert.equal(won.length, 1, `${won.length} creates won`);
+        for (const r of results) {
+          if (r.status === "rejected") assert.ok(r.reason instanceof ConnectError && r.reason.code === Code.AlreadyExists, String(r.reason));
+        }
+        assert.deepEqual(await getApplication(id), won[0]);
+        for (const app of apps) assert.deepEqual(await listApplications(app.ownerId), app === won[0] ? [app] : []);
+      });
+
+      it("GetApplication of an unknown id is NOT_FOUND", async () => {
+        await rejectsWith(accounts.getApplication({ applicationId: generator.next() }), Code.NotFound);
+        await rejectsWith(accounts.getApplication({ applicationId: 0n }), Code.InvalidArgument, "application_id");
+      });
+
+      it("UpdateApplication changes the named fields only, clearing optional ones named without a value", async () => {
+        const app = newApplication({ description: "before", icon: "abc", botPublic: true, flags: 8n });
+        await accounts.createApplication({ application: app });
+        const botUserId = generator.next();
+        const res = await accounts.updateApplication({
+          applicationId: app.id,
+          application: { name: "Renamed", description: "after", botUserId, botPublic: false, icon: undefined, flags: 1n << 63n, ownerId: 5n, verifyKey: "ignored" },
+          updateMask: mask("name", "description", "bot_user_id", "bot_public", "icon", "flags"),
+        });
+        const { icon: _, ...withoutIcon } = app;
+        const expected = create(ApplicationSchema, { ...withoutIcon, name: "Renamed", description: "after", botUserId, botPublic: false, flags: 1n << 63n });
+        assert.deepEqual(res.application, expected);
+        assert.deepEqual(await getApplication(app.id), expected);
+        assert.deepEqual(await listApplications(app.ownerId), [expected], "the owner did not change");
+
+        const again = await accounts.updateApplication({
+          applicationId: app.id,
+          application: { verifyKey: "cd".repeat(32), botRequireCodeGrant: true },
+          updateMask: mask("verify_key", "bot_require_code_grant", "bot_user_id"),
+        });
+        const { botUserId: __, ...withoutBot } = expected;
+        assert.deepEqual(again.application, create(ApplicationSchema, { ...withoutBot, verifyKey: "cd".repeat(32), botRequireCodeGrant: true }));
+        assert.deepEqual(await getApplication(app.id), again.application);
+      });
+
+      it("UpdateApplication never creates one, and names bad masks and fields", async () => {
+        const missing = generator.next();
+        await rejectsWith(accounts.updateApplication({ applicationId: missing, application: { name: "x" }, updateMask: mask("name") }), Code.NotFound);
+        await rejectsWith(accounts.getApplication({ applicationId: missing }), Code.NotFound);
+        const app = newApplication();
+        await accounts.createApplication({ application: app });
+        const update = (application: Exclude<MessageInitShape<typeof ApplicationSchema>, Application> | undefined, ...paths: string[]) =>
+          accounts.updateApplication({ applicationId: app.id, application, updateMask: paths.length > 0 ? mask(...paths) : undefined });
+        await rejectsWith(update({ name: "x" }), Code.InvalidArgument, "update_mask");
+        for (const path of ["owner_id", "id", "constructor"]) await rejectsWith(update({ name: "x" }, path), Code.InvalidArgument, "update_mask");
+        await rejectsWith(update(undefined, "name"), Code.InvalidArgument, "application");
+        await rejectsWith(update({ name: " " }, "name"), Code.InvalidArgument, "application.name");
+        await rejectsWith(update({ name: "x".repeat(MAX_APPLICATION_NAME_LENGTH + 1) }, "name"), Code.InvalidArgument, "application.name");
+        await rejectsWith(update({ description: "d".repeat(MAX_APPLICATION_DESCRIPTION_LENGTH + 1) }, "description"), Code.InvalidArgument, "application.description");
+        await rejectsWith(update({ botUserId: 1n << 63n }, "bot_user_id"), Code.InvalidArgument, "application.bot_user_id");
+        await rejectsWith(accounts.updateApplication({ applicationId: 0n, application: { name: "x" }, updateMask: mask("name") }), Code.InvalidArgument, "application_id");
+        assert.deepEqual(await getApplication(app.id), app, "nothing changed");
+      });
+
+      it("ListApplications returns an owner's applications by ascending id", async () => {
+        const [owner, other] = [generator.next(), generator.next()];
+        const apps = [newApplication({ ownerId: owner }), newApplication({ ownerId: owner }), newApplication({ ownerId: owner })];
+        const others = newApplication({ ownerId: other });
+        for (const app of [apps[1], others, apps[2], apps[0]]) await accounts.createApplication({ application: app });
+        assert.deepEqual(await listApplications(owner), apps);
+        assert.deepEqual(await listApplications(other), [others]);
+        assert.deepEqual(await listApplications(generator.next()), [], "an owner without applications");
+        await rejectsWith(accounts.listApplications({ ownerId: 0n }), Code.InvalidArgument, "owner_id");
+      });
+
+      it("CreateApplication names the bad field", async () => {
+        const createWith = (init: Exclude<MessageInitShape<typeof ApplicationSchema>, Application>) =>
+          accounts.createApplication({ application: newApplication(init) });
+        await rejectsWith(accounts.createApplication({}), Code.InvalidArgument, "application");
+        await rejectsWith(createWith({ id: 0n }), Code.InvalidArgument, "application.id");
+        await rejectsWith(createWith({ id: 1n << 63n }), Code.InvalidArgument, "application.id");
+        await rejectsWith(createWith({ ownerId: 0n }), Code.InvalidArgument, "application.owner_id");
+        await rejectsWith(createWith({ name: "" }), Code.InvalidArgument, "application.name");
+        await rejectsWith(createWith({ name: "x".repeat(MAX_APPLICATION_NAME_LENGTH + 1) }), Code.InvalidArgument, "application.name");
+        await rejectsWith(createWith({ description: "d".repeat(MAX_APPLICATION_DESCRIPTION_LENGTH + 1) }), Code.InvalidArgument, "application.description");
+        await rejectsWith(createWith({ botUserId: 1n << 63n }), Code.InvalidArgument, "application.bot_user_id");
       });
     });
   });

@@ -1,3 +1,4 @@
+import cassandra from "cassandra-driver";
 import { cassandraContactPoints, requireCassandra } from "@chorus/testing";
 import { CassandraMessageStore } from "../src/cassandra-store.js";
 import { CassandraAccountStore } from "../src/cassandra-account-store.js";
@@ -41,6 +42,18 @@ export async function cassandraGuildStore(onQuery?: QueryHook): Promise<Cassandr
   const store = new CassandraGuildStore(testStoreOptions(onQuery));
   await store.open();
   return store;
+}
+
+/** A plain driver client on the test cluster, to read and plant raw rows; the caller shuts it down. */
+export async function rawCassandraClient(): Promise<cassandra.Client> {
+  await requireCassandra();
+  const client = new cassandra.Client({
+    contactPoints: cassandraContactPoints(),
+    localDataCenter: process.env.CHORUS_CASSANDRA_LOCAL_DC ?? "datacenter1",
+    encoding: { useBigIntAsLong: true },
+  });
+  await client.connect();
+  return client;
 }
 
 /** Environment for a storage service process that uses the test keyspace. */

@@ -5,25 +5,17 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import cassandra from "cassandra-driver";
 import { SnowflakeGenerator } from "@chorus/snowflake";
-import { cassandraContactPoints } from "@chorus/testing";
 import type { CassandraGuildStore } from "../src/cassandra-guild-store.js";
 import type { CassandraSession } from "../src/cassandra-session.js";
 import { GuildLogConflictError, type GuildEventInput } from "../src/guild-store.js";
 import { StoreUnavailableError } from "../src/storage-errors.js";
-import { cassandraGuildStore, TEST_KEYSPACE } from "./cassandra-fixture.js";
+import { cassandraGuildStore, rawCassandraClient, TEST_KEYSPACE } from "./cassandra-fixture.js";
 import { describeGuildConformance } from "./guild-conformance.js";
 
 let raw: cassandra.Client | undefined;
 
 async function rawClient(): Promise<cassandra.Client> {
-  if (!raw) {
-    raw = new cassandra.Client({
-      contactPoints: cassandraContactPoints(),
-      localDataCenter: process.env.CHORUS_CASSANDRA_LOCAL_DC ?? "datacenter1",
-      encoding: { useBigIntAsLong: true },
-    });
-    await raw.connect();
-  }
+  raw ??= await rawCassandraClient();
   return raw;
 }
 

@@ -11,13 +11,15 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import {
+  ClaimDirectoryEntryResponseSchema,
+  DirectoryKind,
   GuildEventRecordSchema,
   GuildStorageService,
   PutGuildSnapshotResponseSchema,
   type GuildEventRecord,
 } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { SnowflakeGenerator } from "@chorus/snowflake";
-import { createGuildHandlers, MAX_EVENT_PAYLOAD_BYTES, MAX_SNAPSHOT_BYTES } from "../src/guild-handlers.js";
+import { createGuildHandlers, MAX_DIRECTORY_KEY_LENGTH, MAX_EVENT_PAYLOAD_BYTES, MAX_SNAPSHOT_BYTES } from "../src/guild-handlers.js";
 import { READ_PAGE_BYTES, type GuildStore } from "../src/guild-store.js";
 import { rejectsWith } from "./conformance.js";
 
@@ -403,6 +405,108 @@ export function describeGuildConformance(name: string, backend: GuildConformance
         await guilds.removeUserGuild({ userId: bob, guildId: ids[2] });
         assert.deepEqual((await guilds.listUserGuilds({ userId: bob })).guildIds, []);
         assert.deepEqual((await guilds.listUserGuilds({ userId: alice })).guildIds, ids, "bob's removal left alice alone");
+      });
+    });
+
+    describe("directory", () => {
+      /** A key no other test or run uses. */
+      const freshKey = (prefix = "key") => `${prefix}-${run}-${++serial}`;
+      const claimed = (ownerId: bigint, won = true) => create(ClaimDirectoryEntryResponseSchema, { claimed: won, ownerId });
+      const holder = async (kind: DirectoryKind, key: string) => (await guilds.getDirectoryEntry({ kind, key })).ownerId;
+
+      it("claims a free key, repeats the claim for its holder, and refuses it to others returning the holder", async () => {
+        const key = freshKey();
+        const [owner, other] = [snowflake(), snowflake()];
+        const kind = DirectoryKind.CHANNEL;
+        await rejectsWith(guilds.getDirectoryEntry({ kind, key }), Code.NotFound);
+        assert.deepEqual(await guilds.claimDirectoryEntry({ kind, key, ownerId: owner }), claimed(owner));
+        assert.equal(await holder(kind, key), owner);
+        assert.deepEqual(await guilds.claimDirectoryEntry({ kind, key, ownerId: owner }), claimed(owner), "a retry is harmless");
+        assert.deepEqual(await guilds.claimDirectoryEntry({ kind, key, ownerId: other }), claimed(owner, false));
+        assert.equal(await holder(kind, key), owner, "a refused claim changes nothing");
+      });
+
+      it("releases only for the holder; a released key can be claimed by another owner", async () => {
+        const key = freshKey("invite");
+        const [owner, other] = [snowflake(), snowflake()];
+        const kind = DirectoryKind.INVITE;
+        await guilds.claimDirectoryEntry({ kind, key, ownerId: owner });
+        assert.equal((await guilds.releaseDirectoryEntry({ kind, key, ownerId: other })).released, false, "not the holder");
+        assert.equal(await holder(kind, key), owner, "a release by another owner changes nothing");
+        assert.equal((await guilds.releaseDirectoryEntry({ kind, key, ownerId: owner })).released, true);
+        await rejectsWith(guilds.getDirectoryEntry({ kind, key }), Code.NotFound);
+        assert.equal((await guilds.releaseDirectoryEntry({ kind, key, ownerId: owner })).released, false, "released already");
+        assert.equal((await guilds.releaseDirectoryEntry({ kind, key: freshKey(), ownerId: owner })).released, false, "never claimed");
+        assert.deepEqual(await guilds.claimDirectoryEntry({ kind, key, ownerId: other }), claimed(other));
+        assert.equal(await holder(kind, key), other);
+      });
+
+      it("keeps kinds apart and keys exact (case, Unicode, the maximum length)", async () => {
+        const key = freshKey("AbC");
+        const owners = [snowflake(), snowflake(), snowflake(), snowflake()];
+        const kinds = [DirectoryKind.CHANNEL, DirectoryKind.INVITE, DirectoryKind.DM];
+        for (const [i, kind] of kinds.entries()) assert.deepEqual(await guilds.claimDirectoryEntry({ kind, key, ownerId: owners[i] }), claimed(owners[i]));
+        for (const [i, kind] of kinds.entries()) assert.equal(await holder(kind, key), owners[i]);
+        assert.deepEqual(await guilds.claimDirectoryEntry({ kind: DirectoryKind.INVITE, key: key.toLowerCase(), ownerId: owners[3] }), claimed(owners[3]));
+        assert.equal(await holder(DirectoryKind.INVITE, key), owners[1], "keys are case-sensitive");
+        await guilds.releaseDirectoryEntry({ kind: DirectoryKind.CHANNEL, key, ownerId: owners[0] });
+        assert.equal(await holder(DirectoryKind.DM, key), owners[2], "a release frees one kind's key only");
+
+        const unicode = `ключ-✨-${run}-${++serial}`;
+        const longest = `${run}-${++serial}-`.padEnd(MAX_DIRECTORY_KEY_LENGTH, "x");
+        for (const k of [unicode, longest]) {
+          await guilds.claimDirectoryEntry({ kind: DirectoryKind.DM, key: k, ownerId: owners[0] });
+          assert.equal(await holder(DirectoryKind.DM, k), owners[0], k);
+        }
+      });
+
+      it("of 20 concurrent claims of one key by different owners, exactly one wins and every caller learns the winner", async () => {
+        // Callers spread over four stores, as over four storage nodes.
+        while (stores.length < 4) stores.push(await backend.makeStore());
+        const clients = stores.map(serveGuilds);
+        for (let round = 0; round < 5; round++) {
+          const key = freshKey("race");
+          const kind = DirectoryKind.DM;
+          const owners = Array.from({ length: 20 }, () => snowflake());
+          const results = await Promise.all(
+            owners.map((ownerId, caller) => clients[caller % clients.length].claimDirectoryEntry({ kind, key, ownerId })),
+          );
+          const winners = results.flatMap((r, caller) => (r.claimed ? [owners[caller]] : []));
+          assert.equal(winners.length, 1, `round ${round}: ${winners.length} claims won`);
+          const [winner] = winners;
+          for (const [caller, r] of results.entries()) {
+            assert.equal(r.ownerId, winner, `round ${round}: caller ${caller} was told ${r.ownerId}, the winner is ${winner}`);
+          }
+          for (const client of clients) assert.equal((await client.getDirectoryEntry({ kind, key })).ownerId, winner);
+          // The losers cannot free it; the winner's retry still holds it.
+          const losers = owners.filter((o) => o !== winner);
+          const releases = await Promise.all(losers.map((ownerId, i) => clients[i % clients.length].releaseDirectoryEntry({ kind, key, ownerId })));
+          assert.ok(releases.every((r) => !r.released), `round ${round}: a loser released the key`);
+          assert.deepEqual(await clients[round % clients.length].claimDirectoryEntry({ kind, key, ownerId: winner }), claimed(winner));
+          assert.equal(await holder(kind, key), winner);
+        }
+      });
+
+      it("names the bad field", async () => {
+        const key = freshKey();
+        const ownerId = snowflake();
+        const kind = DirectoryKind.CHANNEL;
+        for (const badKind of [DirectoryKind.UNSPECIFIED, 99 as DirectoryKind]) {
+          await rejectsWith(guilds.claimDirectoryEntry({ kind: badKind, key, ownerId }), Code.InvalidArgument, "kind");
+          await rejectsWith(guilds.getDirectoryEntry({ kind: badKind, key }), Code.InvalidArgument, "kind");
+          await rejectsWith(guilds.releaseDirectoryEntry({ kind: badKind, key, ownerId }), Code.InvalidArgument, "kind");
+        }
+        const tooLong = "k".repeat(MAX_DIRECTORY_KEY_LENGTH + 1);
+        for (const badKey of ["", tooLong]) {
+          await rejectsWith(guilds.claimDirectoryEntry({ kind, key: badKey, ownerId }), Code.InvalidArgument, "key");
+          await rejectsWith(guilds.getDirectoryEntry({ kind, key: badKey }), Code.InvalidArgument, "key");
+          await rejectsWith(guilds.releaseDirectoryEntry({ kind, key: badKey, ownerId }), Code.InvalidArgument, "key");
+        }
+        for (const badOwner of [0n, 1n << 63n]) {
+          await rejectsWith(guilds.claimDirectoryEntry({ kind, key, ownerId: badOwner }), Code.InvalidArgument, "owner_id");
+          await rejectsWith(guilds.releaseDirectoryEntry({ kind, key, ownerId: badOwner }), Code.InvalidArgument, "owner_id");
+        }
+        await rejectsWith(guilds.getDirectoryEntry({ kind, key }), Code.NotFound);
       });
     });
 

@@ -12,6 +12,7 @@ import { SqliteAccountStore } from "../src/sqlite-account-store.js";
 import { SqliteGuildStore } from "../src/sqlite-guild-store.js";
 import { appliedMigrations, SQLITE_MIGRATIONS } from "../src/sqlite-schema.js";
 import { describeGuildConformance } from "./guild-conformance.js";
+import { databaseAtVersion } from "./sqlite-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "chorus-sqlite-guilds-"));
 const path = join(dir, "messages.db");
@@ -46,13 +47,7 @@ describe("SQLite guild store", () => {
     const file = join(folder, "messages.db");
     try {
       // A database as the previous release left it: migrations 1 and 2 only, one account.
-      const old = new Database(file);
-      old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-      for (const migration of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) {
-        old.exec(migration.sql);
-        old.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, Date.now());
-      }
-      old.close();
+      databaseAtVersion(file, 2).close();
       const accounts = new SqliteAccountStore({ path: file });
       await accounts.open();
       const user = create(UserSchema, { id: 7n, username: "before", locale: "en-US" });
