@@ -4,10 +4,13 @@ import { env, loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { ServerService } from "@chorus/contracts/chorus/api/v1/server_pb";
 import { AccountService } from "@chorus/contracts/chorus/api/v1/accounts_pb";
+import { GuildService } from "@chorus/contracts/chorus/api/v1/guilds_pb";
 import { startHttpEdge } from "./http-edge.js";
 import { serverInfoRoutes } from "./server-info.js";
 import { accountRoutes } from "./account-rpc.js";
 import { Accounts } from "./accounts/accounts.js";
+import { guildRpcRoutes } from "./guild-rpc.js";
+import { Guilds } from "./guilds/guilds.js";
 
 const apiEnvSchema = z.object({
   CHORUS_HTTP_HOST: env.host("127.0.0.1"),
@@ -20,7 +23,7 @@ const apiEnvSchema = z.object({
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService, AccountService],
+  contracts: [ServerService, AccountService, GuildService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
     // The process id tells apart api processes that share a worker id; a rare collision
@@ -29,15 +32,18 @@ export const apiService: ServiceModule = {
     const accounts = new Accounts(ctx.clients, ids, ctx.logger);
     const serverInfo = serverInfoRoutes(ctx);
     const accountService = accountRoutes(accounts);
+    const guilds = new Guilds(ctx.clients, accounts, ids, ctx.logger);
+    const guildService = guildRpcRoutes(accounts, guilds);
     const routes = (router: ConnectRouter) => {
       serverInfo(router);
       accountService(router);
+      guildService(router);
     };
     const edge = await startHttpEdge(ctx, {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, logger: ctx.logger },
+      discord: { accounts, guilds, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

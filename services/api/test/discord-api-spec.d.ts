@@ -7,4 +7,15 @@ declare module "discord-api-spec/zod" {
   export const UserPIIResponseSchema: ZodMiniType;
   export const ErrorResponseSchema: ZodMiniType;
   export const ErrorSchema: ZodMiniType;
+  export const GuildWithCountsResponseSchema: ZodMiniType;
+  export const GuildResponseSchema: ZodMiniType;
+  export const MyGuildResponseSchema: ZodMiniType;
+  export const GuildRoleResponseSchema: ZodMiniType;
+  export const GuildMemberResponseSchema: ZodMiniType;
+  export const PrivateGuildMemberResponseSchema: ZodMiniType;
+  export const GuildBanResponseSchema: ZodMiniType;
+  export const GuildChannelResponseSchema: ZodMiniType;
+  export const PrivateChannelResponseSchema: ZodMiniType;
+  export const PrivateGroupChannelResponseSchema: ZodMiniType;
+  export const GuildInviteResponseSchema: ZodMiniType;
 }

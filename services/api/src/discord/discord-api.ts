@@ -1,12 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "@chorus/mesh";
 import type { Accounts } from "../accounts/accounts.js";
+import type { Guilds } from "../guilds/guilds.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { authRoutes } from "./routes/auth.js";
+import { guildApiRoutes } from "./routes/guild-api.js";
 import { userRoutes } from "./routes/users.js";
 
 export interface DiscordApiDependencies {
   accounts: Accounts;
+  guilds: Guilds;
   logger: Logger;
 }
 
@@ -39,5 +42,6 @@ export function discordApi(deps: DiscordApiDependencies) {
 
     await app.register(authRoutes(deps.accounts));
     await app.register(userRoutes(deps.accounts));
+    await app.register(guildApiRoutes(deps));
   };
 }

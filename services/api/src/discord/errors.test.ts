@@ -1,9 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RESTJSONErrorCodes, type RESTError } from "discord-api-types/v10";
 import { InvalidFieldsError, UnauthorizedError, UnknownUserError } from "../accounts/account-errors.js";
+import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { GuildRequestError } from "../guilds/guild-errors.js";
 import { formErrors, invalidFormBody, toDiscordError } from "./errors.js";
+
+/** An error of the guild service as it arrives over the mesh. */
+const guildServiceError = (code: Code, discordCode: number, message: string) =>
+  new ConnectError(message, code, undefined, [{ desc: ErrorReasonSchema, value: create(ErrorReasonSchema, { code: discordCode }) }]);
 
 describe("Discord errors", () => {
   it("nest form errors by path under _errors, as Discord", () => {
@@ -53,6 +60,21 @@ describe("Discord errors", () => {
       [Object.assign(new Error("too big"), { statusCode: 413 }), 413, { message: "Request entity too large", code: RESTJSONErrorCodes.RequestEntityTooLarge }],
       [Object.assign(new Error("unsupported"), { statusCode: 415 }), 415, { message: "415: Unsupported Media Type", code: 0 }],
       [new Error("unexpected"), 500, { message: "500: Internal Server Error", code: 0 }],
+      [new GuildRequestError(Code.NotFound, RESTJSONErrorCodes.UnknownChannel), 404, { message: "Unknown Channel", code: 10003 }],
+      [new GuildRequestError(Code.PermissionDenied, RESTJSONErrorCodes.MissingAccess), 403, { message: "Missing Access", code: 50001 }],
+      // Errors of the guild service that reach the edge unconverted still answer in Discord's terms.
+      [guildServiceError(Code.NotFound, RESTJSONErrorCodes.UnknownGuild, "guild 1 not found"), 404, { message: "Unknown Guild", code: 10004 }],
+      [guildServiceError(Code.PermissionDenied, RESTJSONErrorCodes.MissingPermissions, "MANAGE_ROLES"), 403, { message: "Missing Permissions", code: 50013 }],
+      [guildServiceError(Code.FailedPrecondition, RESTJSONErrorCodes.UserBannedFromThisGuild, "banned"), 400, {
+        message: "The user is banned from this guild.",
+        code: 40007,
+      }],
+      [guildServiceError(Code.InvalidArgument, RESTJSONErrorCodes.InvalidFormBodyOrContentType, "permission_overwrites.1.deny: too many bits"), 400, {
+        message: "Invalid Form Body",
+        code: 50035,
+        errors: { permission_overwrites: { 1: { deny: { _errors: [{ code: "BASE_TYPE_INVALID", message: "too many bits" }] } } } },
+      }],
+      [guildServiceError(Code.Unavailable, RESTJSONErrorCodes.UnknownGuild, "not the owner"), 503, { message: "503: Service Unavailable", code: 0 }],
     ];
     for (const [err, status, body] of cases) {
       const answer = toDiscordError(err);

@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RESTJSONErrorCodes, type RESTError, type RESTErrorData, type RESTErrorFieldInformation } from "discord-api-types/v10";
 import { InvalidFieldsError, UnauthorizedError, UnknownUserError, type FieldError } from "../accounts/account-errors.js";
+import { GuildRequestError, fromGuildServiceError } from "../guilds/guild-errors.js";
 
 /**
  * Discord's nested form errors, as built here: each path segment is a key, the errors of a
@@ -64,7 +65,11 @@ export function toDiscordError(err: unknown): DiscordHttpError {
   if (err instanceof InvalidFieldsError) return invalidFormBody(err.errors);
   if (err instanceof UnauthorizedError) return httpStatusError(401);
   if (err instanceof UnknownUserError) return new DiscordHttpError(404, { message: "Unknown User", code: RESTJSONErrorCodes.UnknownUser });
+  if (err instanceof GuildRequestError) return new DiscordHttpError(err.status, { message: err.message, code: err.discordCode });
   if (err instanceof ConnectError) {
+    // A refusal of the guild service names Discord's code in its ErrorReason detail.
+    const refusal = fromGuildServiceError(err);
+    if (refusal !== err) return toDiscordError(refusal);
     // The mesh could not serve the request now; Discord answers such moments with 5xx too.
     if (err.code === Code.Unavailable || err.code === Code.DeadlineExceeded || err.code === Code.Aborted) return httpStatusError(503);
     return httpStatusError(500);
