@@ -72,6 +72,10 @@ export function guildRpcRoutes(accounts: Accounts, guilds: Guilds) {
             case "acceptInvite":
             case "deleteInvite":
               return { result: await guilds.executeOnInvite(caller.userId, command.value.code, req.command!) };
+            case "addBot":
+              // Adding a bot is the bot's owner's consent too: ApplicationService.AuthorizeBot
+              // (Discord's OAuth2 flow) checks it; a bare AddBot could pull anyone into a guild.
+              throw new InvalidFieldsError([fieldError("command", "BASE_TYPE_CHOICES", "add_bot goes through ApplicationService.AuthorizeBot")]);
             case "createBan":
             case "addRecipient":
               await guilds.requireUsers([command.value.userId]);

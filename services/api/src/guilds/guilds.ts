@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
@@ -27,6 +28,12 @@ type ResultValue<K extends ResultCase> = Extract<GuildCommandResult["result"], {
 
 /** Ids are snowflakes below 2^63 (what the databases store). */
 const MAX_ID = (1n << 63n) - 1n;
+/**
+ * How long to wait for a DM another request is creating: its owner claims the directory keys
+ * first and records the channel right after, so a DM found in the directory can be a moment
+ * from existing. Delays between looks, in ms.
+ */
+const DM_CREATION_WAITS_MS = [25, 50, 100, 200, 400, 800];
 /** Guild lookups of one GET /users/@me/guilds run this many at a time. */
 const GUILD_FETCH_CONCURRENCY = 16;
 
@@ -235,7 +242,7 @@ export class Guilds {
     await this.requireUsers(others, RESTJSONErrorCodes.InvalidRecipients);
     if (others.length === 1) {
       const existing = await this.directoryOwner(DirectoryKind.DM, dmKey(actorId, others[0]));
-      if (existing !== undefined) return (await this.channelOf(actorId, existing, existing)).channel;
+      if (existing !== undefined) return this.existingDm(actorId, existing);
     }
     const channelId = this.ids.next();
     try {
@@ -249,9 +256,22 @@ export class Guilds {
       const existing = err instanceof ConnectError && err.code === Code.AlreadyExists ? err.findDetails(ErrorReasonSchema)[0]?.existingChannelId : undefined;
       if (existing) {
         this.logger.debug({ existing: String(existing) }, "DM opened concurrently; answering the one kept");
-        return (await this.channelOf(actorId, existing, existing)).channel;
+        return this.existingDm(actorId, existing);
       }
       throw fromGuildServiceError(err);
+    }
+  }
+
+  /** The DM the directory names, waiting a moment when its creation is still under way. */
+  private async existingDm(actorId: bigint, channelId: bigint): Promise<Channel> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.channelOf(actorId, channelId, channelId)).channel;
+      } catch (err) {
+        const creating = err instanceof GuildRequestError && err.discordCode === RESTJSONErrorCodes.UnknownChannel;
+        if (!creating || attempt >= DM_CREATION_WAITS_MS.length) throw err;
+        await sleep(DM_CREATION_WAITS_MS[attempt]);
+      }
     }
   }
 }
