@@ -1,6 +1,7 @@
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { AccountService } from "@chorus/contracts/chorus/api/v1/accounts_pb";
-import { InvalidFieldsError, UnauthorizedError, UnknownUserError, type FieldErrorReason } from "./accounts/account-errors.js";
+import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { InvalidFieldsError, RequestRefusedError, UnauthorizedError, UnknownUserError, type FieldErrorReason } from "./accounts/account-errors.js";
 import { loginSchema, profileChangesSchema, registrationSchema, validate } from "./accounts/account-rules.js";
 import { DEFAULT_LOCALE, TokenKind, type Accounts, type Session } from "./accounts/accounts.js";
 import { publicProfile } from "./accounts/user-flags.js";
@@ -11,15 +12,28 @@ const CODE_OF_REASON: Record<FieldErrorReason, Code> = {
   credentials: Code.Unauthenticated,
 };
 
-/** Account errors as Connect errors; messages start with the field, as everywhere in the mesh. */
+const CODE_OF_REFUSAL: Record<RequestRefusedError["kind"], Code> = {
+  not_found: Code.NotFound,
+  forbidden: Code.PermissionDenied,
+  precondition: Code.FailedPrecondition,
+};
+
+/**
+ * Account errors as Connect errors; messages start with the field, as everywhere in the mesh.
+ * Refusals carry Discord's code in an ErrorReason detail, as the guild service's errors do.
+ */
 function toConnectError(err: unknown): unknown {
   if (err instanceof InvalidFieldsError) return new ConnectError(err.message, CODE_OF_REASON[err.reason]);
+  if (err instanceof RequestRefusedError) {
+    return new ConnectError(`${err.field}: ${err.message}`, CODE_OF_REFUSAL[err.kind], undefined, [{ desc: ErrorReasonSchema, value: { code: err.code } }]);
+  }
   if (err instanceof UnauthorizedError) return new ConnectError(`authorization: ${err.message}`, Code.Unauthenticated);
   if (err instanceof UnknownUserError) return new ConnectError(`user_id: ${err.message}`, Code.NotFound);
   return err;
 }
 
-async function answer<T>(work: () => Promise<T>): Promise<T> {
+/** Runs a handler, answering the errors of the account, application and relationship logic as Connect errors. */
+export async function answer<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
@@ -29,17 +43,20 @@ async function answer<T>(work: () => Promise<T>): Promise<T> {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The person's session of a Connect call's `Authorization: Bearer <token>`. */
+export function bearerSession(accounts: Accounts, ctx: HandlerContext): Promise<Session> {
+  const token = BEARER.exec(ctx.requestHeader.get("authorization") ?? "")?.[1];
+  if (!token) throw new UnauthorizedError("missing Bearer token");
+  return accounts.authenticate(token, [TokenKind.USER]);
+}
+
 /**
  * chorus.api.v1.AccountService: the account API of first-party clients, on the same domain
  * logic and validation as the Discord routes. Authenticated calls carry
  * `Authorization: Bearer <token>` with a person's token.
  */
 export function accountRoutes(accounts: Accounts) {
-  const session = (ctx: HandlerContext): Promise<Session> => {
-    const token = BEARER.exec(ctx.requestHeader.get("authorization") ?? "")?.[1];
-    if (!token) throw new UnauthorizedError("missing Bearer token");
-    return accounts.authenticate(token, [TokenKind.USER]);
-  };
+  const session = (ctx: HandlerContext): Promise<Session> => bearerSession(accounts, ctx);
 
   return (router: ConnectRouter) =>
     router.service(AccountService, {

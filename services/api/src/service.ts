@@ -5,12 +5,18 @@ import { SnowflakeGenerator } from "@chorus/snowflake";
 import { ServerService } from "@chorus/contracts/chorus/api/v1/server_pb";
 import { AccountService } from "@chorus/contracts/chorus/api/v1/accounts_pb";
 import { GuildService } from "@chorus/contracts/chorus/api/v1/guilds_pb";
+import { ApplicationService } from "@chorus/contracts/chorus/api/v1/applications_pb";
+import { RelationshipService } from "@chorus/contracts/chorus/api/v1/relationships_pb";
 import { startHttpEdge } from "./http-edge.js";
 import { serverInfoRoutes } from "./server-info.js";
 import { accountRoutes } from "./account-rpc.js";
 import { Accounts } from "./accounts/accounts.js";
 import { guildRpcRoutes } from "./guild-rpc.js";
 import { Guilds } from "./guilds/guilds.js";
+import { applicationRoutes } from "./application-rpc.js";
+import { Applications } from "./applications/applications.js";
+import { relationshipRoutes } from "./relationship-rpc.js";
+import { Relationships } from "./relationships/relationships.js";
 
 const apiEnvSchema = z.object({
   CHORUS_HTTP_HOST: env.host("127.0.0.1"),
@@ -23,7 +29,7 @@ const apiEnvSchema = z.object({
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService, AccountService, GuildService],
+  contracts: [ServerService, AccountService, GuildService, ApplicationService, RelationshipService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
     // The process id tells apart api processes that share a worker id; a rare collision
@@ -34,16 +40,22 @@ export const apiService: ServiceModule = {
     const accountService = accountRoutes(accounts);
     const guilds = new Guilds(ctx.clients, accounts, ids, ctx.logger);
     const guildService = guildRpcRoutes(accounts, guilds);
+    const applications = new Applications(ctx.clients, ids, accounts);
+    const relationships = new Relationships(ctx.clients, accounts);
+    const applicationService = applicationRoutes(accounts, applications);
+    const relationshipService = relationshipRoutes(accounts, relationships);
     const routes = (router: ConnectRouter) => {
       serverInfo(router);
       accountService(router);
       guildService(router);
+      applicationService(router);
+      relationshipService(router);
     };
     const edge = await startHttpEdge(ctx, {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, logger: ctx.logger },
+      discord: { accounts, guilds, applications, relationships, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

@@ -10,12 +10,13 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { DiscordAPIError, REST } from "@discordjs/rest";
 import { RESTJSONErrorCodes, Routes, type APIUser } from "discord-api-types/v10";
-import { ErrorResponseSchema, ErrorSchema, UserPIIResponseSchema, UserResponseSchema } from "discord-api-spec/zod";
+import { ErrorResponseSchema, UserPIIResponseSchema, UserResponseSchema } from "discord-api-spec/zod";
 import { UserSchema } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import { AccountService } from "@chorus/contracts/chorus/api/v1/accounts_pb";
 import { AccountStorageService, TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { issueToken } from "../src/accounts/tokens.js";
+import { assertFormErrors, assertMatches, assertUnauthorized, httpCall, type CallOptions } from "./discord-http.js";
 
 /** What the suite needs of a running Chorus. */
 export interface ChorusUnderTest {
@@ -23,24 +24,13 @@ export interface ChorusUnderTest {
   httpUrl: string;
   /** Base URL of a mesh port serving chorus.api.v1 (gRPC, gRPC-Web and Connect). */
   meshUrl: string;
-  /** The account storage contract, to create what no public API creates yet (bot accounts). */
+  /** The account storage contract, to make a bot account without the applications API. */
   storage: Client<typeof AccountStorageService>;
-}
-
-interface HttpAnswer {
-  status: number;
-  body: any;
 }
 
 /** A tiny 1×1 PNG as a data URI. */
 const PNG =
   "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-
-/** Asserts `schema` (a discord-api-spec Zod schema) accepts `value`, printing Zod's complaint otherwise. */
-function assertMatches(schema: { safeParse(value: unknown): { success: boolean; error?: unknown } }, value: unknown, what: string) {
-  const result = schema.safeParse(value);
-  assert.ok(result.success, `${what} does not match Discord's schema: ${JSON.stringify(result.error)}\n${JSON.stringify(value)}`);
-}
 
 export function describeAccounts(mode: string, start: () => Promise<ChorusUnderTest>, stop: () => Promise<void>): void {
   describe(`accounts (${mode} mode)`, () => {
@@ -54,18 +44,7 @@ export function describeAccounts(mode: string, start: () => Promise<ChorusUnderT
     });
     after(stop);
 
-    async function call(method: string, path: string, options: { body?: unknown; token?: string; raw?: string } = {}): Promise<HttpAnswer> {
-      const headers: Record<string, string> = {};
-      if (options.token !== undefined) headers.authorization = options.token;
-      if (options.body !== undefined || options.raw !== undefined) headers["content-type"] = "application/json";
-      const res = await fetch(`${chorus.httpUrl}${path}`, {
-        method,
-        headers,
-        body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    }
+    const call = (method: string, path: string, options: CallOptions = {}) => httpCall(chorus.httpUrl, method, path, options);
 
     /** Registers a fresh account through the Discord API. */
     async function register(extra: Record<string, unknown> = {}) {
@@ -75,28 +54,6 @@ export function describeAccounts(mode: string, start: () => Promise<ChorusUnderT
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return { ...credentials, token: res.body.token as string, id: res.body.user_id as string };
     }
-
-    /** Asserts Discord's Invalid Form Body naming exactly `fields` (each with `code` when given). */
-    function assertFormErrors(res: HttpAnswer, fields: Record<string, string | undefined>) {
-      assert.equal(res.status, 400, JSON.stringify(res.body));
-      assert.equal(res.body.code, RESTJSONErrorCodes.InvalidFormBodyOrContentType);
-      assert.equal(res.body.message, "Invalid Form Body");
-      // Only the envelope: discord-api-spec types the codes under `_errors` as numbers, but
-      // Discord sends strings there (BASE_TYPE_REQUIRED...), as discord-api-types and
-      // @discordjs/rest expect them; the nested shape is checked below.
-      assertMatches(ErrorSchema, res.body, "the error");
-      assert.deepEqual(Object.keys(res.body.errors).sort(), Object.keys(fields).sort(), JSON.stringify(res.body.errors));
-      for (const [field, code] of Object.entries(fields)) {
-        const errors = res.body.errors[field]._errors as { code: string; message: string }[];
-        assert.ok(errors.length > 0 && errors.every((e) => e.message.length > 0), field);
-        if (code) assert.equal(errors[0].code, code, `${field}: ${JSON.stringify(errors)}`);
-      }
-    }
-
-    const assertUnauthorized = (res: HttpAnswer) => {
-      assert.equal(res.status, 401);
-      assert.deepEqual(res.body, { message: "401: Unauthorized", code: 0 });
-    };
 
     describe("Discord REST API", () => {
       it("register → login → GET/PATCH @me → GET /users/:id → logout → the token is refused", async () => {
@@ -293,8 +250,8 @@ export function describeAccounts(mode: string, start: () => Promise<ChorusUnderT
         assert.equal(me.username, user.username);
         assert.equal(((await asUser.get(Routes.user(user.id))) as APIUser).username, user.username);
 
-        // Bots have no API of their own yet: create one through the storage contract, with a
-        // token minted as the api does.
+        // A bot account made through the storage contract, with a token minted as the api does
+        // (applications-suite.ts makes bots through the applications API).
         const botId = new SnowflakeGenerator({ workerId: 30, processId: Math.floor(Math.random() * 32) }).next();
         const bot = create(UserSchema, { id: botId, username: `bot${run}`, bot: true, locale: "en-US" });
         await chorus.storage.createUser({ user: bot, passwordHash: "" });

@@ -19,3 +19,7 @@ declare module "discord-api-spec/zod" {
   export const PrivateGroupChannelResponseSchema: ZodMiniType;
   export const GuildInviteResponseSchema: ZodMiniType;
 }
+declare module "discord-api-spec/zod" {
+  export const ApplicationResponseSchema: import("zod/mini").ZodMiniType;
+  export const PrivateApplicationResponseSchema: import("zod/mini").ZodMiniType;
+}

@@ -43,3 +43,25 @@ export class UnknownUserError extends Error {
 }
 
 export const fieldError = (field: string, code: string, message: string): FieldError => ({ path: [field], code, message });
+
+/**
+ * A request Discord refuses with a JSON error code of its own rather than a form error:
+ * 10002 Unknown Application, 20001 Bots cannot use this endpoint, 80000 friend requests
+ * refused... `kind` says how each surface answers it (404 / NOT_FOUND, 403 /
+ * PERMISSION_DENIED, 400 / FAILED_PRECONDITION); `field` is what the Connect message names.
+ */
+export class RequestRefusedError extends Error {
+  constructor(
+    readonly kind: "not_found" | "forbidden" | "precondition",
+    /** Discord's JSON error code. */
+    readonly code: number,
+    /** Discord's message for the code ("Unknown Application"). */
+    message: string,
+    readonly field: string,
+    /** Discord's HTTP status when it is not the kind's usual one (80004 unknown username: 400). */
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+    this.name = "RequestRefusedError";
+  }
+}

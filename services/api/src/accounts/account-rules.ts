@@ -18,17 +18,17 @@ export const EMAIL_MAX_LENGTH = 254;
 const USERNAME_CHARACTERS = /^[a-z0-9_.]+$/;
 
 /** A zod issue that carries a Discord form error code. */
-function discordIssue(code: string, message: string) {
+export function discordIssue(code: string, message: string) {
   return { code: "custom" as const, message, params: { discord: code } };
 }
 
-function lengthBetween(value: string, bounds: { min: number; max: number }) {
+export function lengthBetween(value: string, bounds: { min: number; max: number }) {
   // Characters as people count them (code points), not UTF-16 units.
   const length = [...value].length;
   return length >= bounds.min && length <= bounds.max;
 }
 
-const badLength = (bounds: { min: number; max: number }) =>
+export const badLength = (bounds: { min: number; max: number }) =>
   discordIssue("BASE_TYPE_BAD_LENGTH", `Must be between ${bounds.min} and ${bounds.max} in length.`);
 
 export const usernameSchema = z.string().superRefine((value, ctx) => {

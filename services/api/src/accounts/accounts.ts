@@ -4,7 +4,8 @@ import type { Logger, MeshClients } from "@chorus/mesh";
 import type { SnowflakeGenerator } from "@chorus/snowflake";
 import { UserSchema, type User } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import { AccountStorageService, TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
-import { InvalidFieldsError, UnauthorizedError, UnknownUserError, fieldError } from "./account-errors.js";
+import { RESTJSONErrorCodes } from "discord-api-types/v10";
+import { InvalidFieldsError, RequestRefusedError, UnauthorizedError, UnknownUserError, fieldError } from "./account-errors.js";
 import type { Login, ProfileChanges, Registration } from "./account-rules.js";
 import { avatarHash } from "./avatars.js";
 import { hashPassword, needsRehash, verifyAgainstDecoy, verifyPassword } from "./passwords.js";
@@ -17,6 +18,14 @@ export interface Session {
   userId: bigint;
   kind: TokenKind;
   tokenHash: Uint8Array;
+}
+
+/** A person's session, or 403 Bots cannot use this endpoint (20001), as Discord answers bots on user-only routes. */
+export function requirePerson(session: Session): Session {
+  if (session.kind !== TokenKind.USER) {
+    throw new RequestRefusedError("forbidden", RESTJSONErrorCodes.BotsCannotUseThisEndpoint, "Bots cannot use this endpoint", "authorization");
+  }
+  return session;
 }
 
 export interface IssuedSession {
@@ -122,7 +131,8 @@ export class Accounts {
     }
   }
 
-  private async newToken(userId: bigint, kind: TokenKind): Promise<string> {
+  /** Mints a token of `kind` for a user and records its hash. */
+  async newToken(userId: bigint, kind: TokenKind): Promise<string> {
     const issued = issueToken(userId);
     await this.storage(userId).createToken({ token: { tokenHash: issued.hash, userId, kind } });
     return issued.token;

@@ -2,14 +2,21 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "@chorus/mesh";
 import type { Accounts } from "../accounts/accounts.js";
 import type { Guilds } from "../guilds/guilds.js";
+import type { Applications } from "../applications/applications.js";
+import type { Relationships } from "../relationships/relationships.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
+import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
 import { guildApiRoutes } from "./routes/guild-api.js";
+import { oauth2Routes } from "./routes/oauth2.js";
+import { relationshipRoutes } from "./routes/relationships.js";
 import { userRoutes } from "./routes/users.js";
 
 export interface DiscordApiDependencies {
   accounts: Accounts;
   guilds: Guilds;
+  applications: Applications;
+  relationships: Relationships;
   logger: Logger;
 }
 
@@ -43,5 +50,8 @@ export function discordApi(deps: DiscordApiDependencies) {
     await app.register(authRoutes(deps.accounts));
     await app.register(userRoutes(deps.accounts));
     await app.register(guildApiRoutes(deps));
+    await app.register(relationshipRoutes(deps.accounts, deps.relationships));
+    await app.register(applicationRoutes(deps.accounts, deps.applications));
+    await app.register(oauth2Routes(deps.accounts, deps.applications));
   };
 }

@@ -1,0 +1,67 @@
+// What the api's end-to-end suites share to speak to the Discord REST API: plain HTTP calls
+// and the checks of Discord's answers (schemas, form errors, 401s).
+import assert from "node:assert/strict";
+import { RESTJSONErrorCodes } from "discord-api-types/v10";
+import { ErrorSchema } from "discord-api-spec/zod";
+
+export interface HttpAnswer {
+  status: number;
+  body: any;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** The Authorization header as sent (a bare token, "Bearer ...", "Bot ..."). */
+  token?: string;
+  /** A body sent as it is, as JSON. */
+  raw?: string;
+}
+
+/** One HTTP request to `baseUrl + path`; the answer's JSON body, if any. */
+export async function httpCall(baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string> = {};
+  if (options.token !== undefined) headers.authorization = options.token;
+  if (options.body !== undefined || options.raw !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Asserts `schema` (a discord-api-spec Zod schema) accepts `value`, printing Zod's complaint otherwise. */
+export function assertMatches(schema: { safeParse(value: unknown): { success: boolean; error?: unknown } }, value: unknown, what: string) {
+  const result = schema.safeParse(value);
+  assert.ok(result.success, `${what} does not match Discord's schema: ${JSON.stringify(result.error)}\n${JSON.stringify(value)}`);
+}
+
+/** Asserts Discord's Invalid Form Body naming exactly `fields` (each with `code` when given). */
+export function assertFormErrors(res: HttpAnswer, fields: Record<string, string | undefined>) {
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.code, RESTJSONErrorCodes.InvalidFormBodyOrContentType);
+  assert.equal(res.body.message, "Invalid Form Body");
+  // Only the envelope: discord-api-spec types the codes under `_errors` as numbers, but
+  // Discord sends strings there (BASE_TYPE_REQUIRED...), as discord-api-types and
+  // @discordjs/rest expect them; the nested shape is checked below.
+  assertMatches(ErrorSchema, res.body, "the error");
+  assert.deepEqual(Object.keys(res.body.errors).sort(), Object.keys(fields).sort(), JSON.stringify(res.body.errors));
+  for (const [field, code] of Object.entries(fields)) {
+    const errors = res.body.errors[field]._errors as { code: string; message: string }[];
+    assert.ok(errors.length > 0 && errors.every((e) => e.message.length > 0), field);
+    if (code) assert.equal(errors[0].code, code, `${field}: ${JSON.stringify(errors)}`);
+  }
+}
+
+export function assertUnauthorized(res: HttpAnswer) {
+  assert.equal(res.status, 401);
+  assert.deepEqual(res.body, { message: "401: Unauthorized", code: 0 });
+}
+
+/** Asserts Discord's `{code, message}` error with `status`. */
+export function assertDiscordError(res: HttpAnswer, status: number, code: number, message?: string) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.code, code, JSON.stringify(res.body));
+  if (message !== undefined) assert.equal(res.body.message, message);
+}
