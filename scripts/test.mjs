@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const nodeIndex = args.indexOf('--node');
 const nodeBinary = nodeIndex >= 0 ? args[nodeIndex + 1] : process.execPath;
-const filters = args.filter((a, i) => !a.startsWith('--') && i !== nodeIndex + 1);
+const filters = args.filter((a, i) => !a.startsWith('--') && (nodeIndex < 0 || i !== nodeIndex + 1));
 const wantUnit = !flag('--integration');
 const wantIntegration = !flag('--unit');
 
