@@ -41,6 +41,7 @@ import { ErrorReasonSchema, GuildService } from "@chorus/contracts/chorus/guild/
 import { AccountStorageService, TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { issueToken } from "../src/accounts/tokens.js";
+import { assertMatches } from "./discord-http.js";
 
 /** What the suite needs of a running Chorus. */
 export interface GuildChorusUnderTest {
@@ -66,11 +67,6 @@ interface Person {
 }
 
 type Schema = { safeParse(value: unknown): { success: boolean; error?: unknown } };
-
-function assertMatches(schema: Schema, value: unknown, what: string) {
-  const result = schema.safeParse(value);
-  assert.ok(result.success, `${what} does not match Discord's schema: ${JSON.stringify(result.error)}\n${JSON.stringify(value)}`);
-}
 
 /** A guild channel's JSON as these tests read it. */
 type ChannelJson = APIGuildChannel<GuildChannelType> & { position: number };
