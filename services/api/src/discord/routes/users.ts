@@ -1,24 +1,13 @@
 import type { FastifyInstance } from "fastify";
-import { InvalidSnowflakeError, parseSnowflake } from "@chorus/snowflake";
-import { InvalidFieldsError, fieldError } from "../../accounts/account-errors.js";
 import { profileChangesSchema, validate } from "../../accounts/account-rules.js";
 import type { Accounts } from "../../accounts/accounts.js";
 import { MAX_AVATAR_BYTES } from "../../accounts/avatars.js";
 import { requireSession } from "../auth.js";
+import { pathSnowflake } from "../path-ids.js";
 import { discordCurrentUser, discordUser } from "../users.js";
 
 /** Room for the largest avatar as a base64 data URI (4/3 of its size) and the other fields. */
 const PROFILE_BODY_LIMIT = Math.ceil((MAX_AVATAR_BYTES * 4) / 3) + 64 * 1024;
-
-/** The id in a path, or Discord's form error naming it. */
-function pathSnowflake(field: string, value: string): bigint {
-  try {
-    return parseSnowflake(value);
-  } catch (err) {
-    if (!(err instanceof InvalidSnowflakeError)) throw err;
-    throw new InvalidFieldsError([fieldError(field, "NUMBER_TYPE_COERCE", `Value "${value}" is not snowflake.`)]);
-  }
-}
 
 /** Discord's user routes: /users/@me (GET, PATCH) and /users/:id. */
 export function userRoutes(accounts: Accounts) {
