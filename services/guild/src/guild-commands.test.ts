@@ -249,9 +249,23 @@ describe("guild commands", () => {
     fails(() => sim.run(ALICE, { case: "addBot", value: { botUserId: 78n, permissions: 0n } }), Code.PermissionDenied, 50013);
   });
 
+  it("a bot whose managed role holds MANAGE_ROLES creates a role right after joining; it lands below the bot's role", () => {
+    const sim = guildWithMembers();
+    const bot = sim.result(OWNER, { case: "addBot", value: { botUserId: 77n, permissions: Permission.ManageRoles, botName: "Helper" } }, "member");
+    const created = sim.result(77n, { case: "createRole", value: { role: { name: "made by bot" } } }, "role");
+    assert.equal(created.position, 1);
+    assert.ok(sim.model.roles.get(bot.roleIds[0])!.position > created.position);
+    // An explicit position above the bot's own role is refused.
+    fails(() => sim.run(77n, { case: "createRole", value: { role: { name: "too high", position: 5 } } }), Code.PermissionDenied, 50013);
+  });
+
   it("private channels: a DM claims its pair key; group DMs add and remove recipients and hand over ownership", () => {
     const dm = new Sim();
-    const channel = dm.result(OWNER, { case: "createPrivateChannel", value: { recipientIds: [ALICE] } }, "channel");
+    const created = dm.run(OWNER, { case: "createPrivateChannel", value: { recipientIds: [ALICE] } });
+    // The pair key is claimed only after the DM is recorded, so it never names a DM that failed.
+    assert.deepEqual(created.index.claimsAfter, [{ kind: DirectoryKind.DM, key: `${OWNER}:${ALICE}` }]);
+    assert.ok(!created.index.claims.some((c) => c.kind === DirectoryKind.DM));
+    const channel = created.result.result.value as { type: number; recipientIds: bigint[]; id: bigint };
     assert.equal(channel.type, 1);
     assert.deepEqual(channel.recipientIds, [OWNER, ALICE]);
     assert.deepEqual(dm.log[0].map((e) => e.dispatch), ["CHANNEL_CREATE"]);

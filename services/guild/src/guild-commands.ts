@@ -83,6 +83,12 @@ export type PendingEvent = Pick<GuildEvent, "dispatch" | "change">;
 /** Index entries to write around the append (claims and additions before it, the rest after). */
 export interface IndexChanges {
   claims: { kind: DirectoryKind; key: string }[];
+  /**
+   * Claims made only once the events are recorded: a DM's user-pair key, so that the key never
+   * names a DM that failed to be created. Losing such a claim (another DM of the pair won)
+   * makes the host delete the channel it just created and answer with the winner.
+   */
+  claimsAfter: { kind: DirectoryKind; key: string }[];
   releases: { kind: DirectoryKind; key: string }[];
   addUserGuilds: bigint[];
   removeUserGuilds: bigint[];
@@ -171,7 +177,7 @@ class CommandRun {
   private readonly model: GuildModel;
   private readonly actorId: bigint;
   private readonly events: PendingEvent[] = [];
-  private readonly index: IndexChanges = { claims: [], releases: [], addUserGuilds: [], removeUserGuilds: [] };
+  private readonly index: IndexChanges = { claims: [], claimsAfter: [], releases: [], addUserGuilds: [], removeUserGuilds: [] };
 
   constructor(private readonly env: CommandEnvironment) {
     this.model = env.model;
@@ -657,8 +663,11 @@ class CommandRun {
     const src = input ?? create(RoleSchema);
     const held = this.model.basePermissions(this.actorId);
     this.requireHeldBits(src.permissions, held);
+    // Without a position the role goes just above @everyone, pushing every other role up
+    // (the actor's too): always within reach. An explicit position must not be above the
+    // actor's highest role, which moves up with the others.
     const position = src.position > 0 ? src.position : 1;
-    this.requireOutranks(position);
+    if (src.position > 0 && !this.model.isOwner(this.actorId) && this.model.highestPosition(this.actorId) < position) throw missingPermissions();
     const role = create(RoleSchema, {
       id: this.env.newId(),
       name: src.name === "" ? "new role" : text("name", src.name, 1, 100),
@@ -961,7 +970,7 @@ class CommandRun {
       ownerId: group ? this.actorId : 0n,
       name: group && name ? text("name", name, 1, 100) : "",
     });
-    if (!group) this.index.claims.push({ kind: DirectoryKind.DM, key: dmKey(this.actorId, others[0]) });
+    if (!group) this.index.claimsAfter.push({ kind: DirectoryKind.DM, key: dmKey(this.actorId, others[0]) });
     this.index.claims.push({ kind: DirectoryKind.CHANNEL, key: String(channel.id) });
     this.emit(event("CHANNEL_CREATE", { case: "guildCreated", value: create(GuildStateSchema, { channels: [channel] }) }));
     return result({ case: "channel", value: channel });

@@ -6,7 +6,7 @@ import { GuildEventSchema, GuildStateSchema, type GuildEvent, type OnlineSession
 import { DirectoryKind, GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { HashRing, type Logger, type MeshClients, type ServiceRegistry } from "@chorus/mesh";
 import type { SnowflakeGenerator } from "@chorus/snowflake";
-import { randomInviteCode, runCommand, type CommandOutcome } from "./guild-commands.js";
+import { randomInviteCode, runCommand, type CommandOutcome, type PendingEvent } from "./guild-commands.js";
 import { guildError, Codes, notOwner } from "./guild-errors.js";
 import { GuildModel } from "./guild-model.js";
 
@@ -154,38 +154,76 @@ export class GuildHost {
           command,
         );
         if (outcome.events.length === 0) return { outcome, seq: model.seq };
-        await this.writeIndexBefore(ownerId, actorId, outcome);
-        const events = this.number(model.seq, actorId, outcome);
+        await this.writeIndexBefore(ownerId, outcome);
         try {
-          await this.storage(ownerId).appendGuildEvents({
-            guildId: ownerId,
-            expectedSeq: model.seq,
-            events: events.map((e) => ({ seq: e.seq, payload: toBinary(GuildEventSchema, e), type: e.dispatch, createdAt: e.createdAt, actorId })),
-          });
+          await this.record(ownerId, entry, actorId, outcome.events);
         } catch (e) {
-          const error = ConnectError.from(e);
-          if (error.code === Code.Aborted) {
-            // Another node wrote this guild's log: take its history and decide again.
-            this.options.logger.warn({ ownerId: String(ownerId) }, "guild log moved under us; reloading");
-            await this.reload(ownerId, entry);
-            continue;
-          }
-          // The append may or may not have happened: forget the state, the next call reloads it.
-          if (this.owned.get(ownerId) === entry) this.owned.delete(ownerId);
-          throw new ConnectError(`guild ${ownerId}: could not record the change (${error.rawMessage}); retry`, Code.Unavailable);
+          if (ConnectError.from(e).code !== Code.Aborted) throw e;
+          // Another node wrote this guild's log: take its history and decide again.
+          this.options.logger.warn({ ownerId: String(ownerId) }, "guild log moved under us; reloading");
+          await this.reload(ownerId, entry);
+          continue;
         }
-        for (const e of events) this.fold(entry, e);
+        await this.claimAfter(ownerId, entry, actorId, outcome);
         this.writeIndexAfter(ownerId, outcome);
         this.maybeSnapshot(ownerId, entry);
-        return { outcome, seq: model.seq };
+        return { outcome, seq: entry.model.seq };
       }
       throw new ConnectError(`guild ${ownerId}: too much contention on its log; retry`, Code.Unavailable);
     });
   }
 
-  private number(lastSeq: bigint, actorId: bigint, outcome: CommandOutcome): GuildEvent[] {
+  /**
+   * Appends events at the guild's current seq and folds them in. ABORTED (the log moved) is
+   * passed on for the caller to reload; any other failure leaves the outcome unknown, so the
+   * state is dropped (the next call reloads it) and the answer is UNAVAILABLE.
+   */
+  private async record(ownerId: bigint, entry: Owned, actorId: bigint, pending: readonly PendingEvent[]): Promise<void> {
+    const events = this.number(entry.model.seq, actorId, pending);
+    try {
+      await this.storage(ownerId).appendGuildEvents({
+        guildId: ownerId,
+        expectedSeq: entry.model.seq,
+        events: events.map((e) => ({ seq: e.seq, payload: toBinary(GuildEventSchema, e), type: e.dispatch, createdAt: e.createdAt, actorId })),
+      });
+    } catch (e) {
+      const error = ConnectError.from(e);
+      if (error.code === Code.Aborted) throw error;
+      if (this.owned.get(ownerId) === entry) this.owned.delete(ownerId);
+      throw new ConnectError(`guild ${ownerId}: could not record the change (${error.rawMessage}); retry`, Code.Unavailable);
+    }
+    for (const e of events) this.fold(entry, e);
+  }
+
+  /**
+   * Claims that must only ever name something that exists (a DM's user pair) are made after
+   * the append. Losing one means another DM of the pair won a race: the one just created is
+   * deleted again and the caller is pointed at the winner.
+   */
+  private async claimAfter(ownerId: bigint, entry: Owned, actorId: bigint, outcome: CommandOutcome): Promise<void> {
+    for (const claim of outcome.index.claimsAfter) {
+      let answer;
+      try {
+        answer = await this.storage(ownerId).claimDirectoryEntry({ kind: claim.kind, key: claim.key, ownerId });
+      } catch (err) {
+        // The DM exists; only finding it by its pair failed. A later open may make another one.
+        this.options.logger.warn({ err, ownerId: String(ownerId) }, "could not index the new DM by its users");
+        continue;
+      }
+      if (answer.claimed) continue;
+      const channel = entry.model.channels.get(ownerId);
+      if (channel) {
+        await this.record(ownerId, entry, actorId, [{ dispatch: "CHANNEL_DELETE", change: { case: "channelDeleted", value: channel } }]).catch((err) =>
+          this.options.logger.warn({ err, ownerId: String(ownerId) }, "could not delete a DM that lost its race"),
+        );
+      }
+      throw guildError(Code.AlreadyExists, Codes.InvalidRecipients, "recipient_ids: a DM between these users exists", answer.ownerId);
+    }
+  }
+
+  private number(lastSeq: bigint, actorId: bigint, pending: readonly PendingEvent[]): GuildEvent[] {
     const createdAt = timestampFromDate(this.now());
-    return outcome.events.map((e, i) =>
+    return pending.map((e, i) =>
       create(GuildEventSchema, { seq: lastSeq + BigInt(i + 1), dispatch: e.dispatch, actorId, createdAt, change: e.change }),
     );
   }
@@ -200,20 +238,16 @@ export class GuildHost {
    * Directory claims and membership index additions go first: if the append then fails they
    * point at a guild that does not have the thing, which readers treat as unknown.
    */
-  private async writeIndexBefore(ownerId: bigint, actorId: bigint, outcome: CommandOutcome): Promise<void> {
+  private async writeIndexBefore(ownerId: bigint, outcome: CommandOutcome): Promise<void> {
     const storage = this.storage(ownerId);
     for (const claim of outcome.index.claims) {
       const answer = await storage.claimDirectoryEntry({ kind: claim.kind, key: claim.key, ownerId });
       if (answer.claimed) continue;
-      if (claim.kind === DirectoryKind.DM) {
-        throw guildError(Code.AlreadyExists, Codes.InvalidRecipients, "recipient_ids: a DM between these users exists", answer.ownerId);
-      }
       throw new ConnectError(`${DirectoryKind[claim.kind]} ${claim.key} is taken by ${answer.ownerId}`, Code.Aborted);
     }
     for (const userId of outcome.index.addUserGuilds) {
       await this.options.clients.client(GuildStorageService, userId).addUserGuild({ userId, guildId: ownerId });
     }
-    void actorId;
   }
 
   /** Releases and index removals after the append; a failure only leaves a stale pointer. */
