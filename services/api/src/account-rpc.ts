@@ -4,7 +4,7 @@ import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { InvalidFieldsError, RequestRefusedError, UnauthorizedError, UnknownUserError, type FieldErrorReason } from "./accounts/account-errors.js";
 import { loginSchema, profileChangesSchema, registrationSchema, validate } from "./accounts/account-rules.js";
 import { DEFAULT_LOCALE, TokenKind, type Accounts, type Session } from "./accounts/accounts.js";
-import { publicProfile } from "./accounts/user-flags.js";
+import { publicProfile } from "@chorus/discord-json/user-flags";
 
 const CODE_OF_REASON: Record<FieldErrorReason, Code> = {
   invalid: Code.InvalidArgument,

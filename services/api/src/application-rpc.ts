@@ -5,7 +5,7 @@ import { answer, bearerSession } from "./account-rpc.js";
 import { InvalidFieldsError } from "./accounts/account-errors.js";
 import { validate } from "./accounts/account-rules.js";
 import type { Accounts } from "./accounts/accounts.js";
-import { publicProfile } from "./accounts/user-flags.js";
+import { publicProfile } from "@chorus/discord-json/user-flags";
 import { applicationChangesSchema, applicationCreationSchema } from "./applications/application-rules.js";
 import type { ApplicationView, Applications } from "./applications/applications.js";
 

@@ -9,7 +9,7 @@ import {
 import { answer, bearerSession } from "./account-rpc.js";
 import { InvalidFieldsError, fieldError } from "./accounts/account-errors.js";
 import type { Accounts } from "./accounts/accounts.js";
-import { publicProfile } from "./accounts/user-flags.js";
+import { publicProfile } from "@chorus/discord-json/user-flags";
 import type { RelationshipView, Relationships } from "./relationships/relationships.js";
 
 function relationshipMessage(view: RelationshipView): MessageInitShape<typeof RelationshipSchema> {

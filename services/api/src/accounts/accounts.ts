@@ -33,7 +33,8 @@ export interface IssuedSession {
   user: User;
 }
 
-export const DEFAULT_LOCALE = "en-US";
+export { DEFAULT_LOCALE } from "@chorus/discord-json/users";
+import { DEFAULT_LOCALE } from "@chorus/discord-json/users";
 /** Ids are snowflakes below 2^63 (what the databases store). */
 const MAX_USER_ID = (1n << 63n) - 1n;
 /** A fresh snowflake colliding with an existing account is near impossible; retrying twice is plenty. */

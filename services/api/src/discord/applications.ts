@@ -1,6 +1,6 @@
 import type { User } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import type { Application, ApplicationView } from "../applications/applications.js";
-import { discordUser, type DiscordPublicUser } from "./users.js";
+import { discordUser, type DiscordPublicUser } from "@chorus/discord-json/users";
 
 /** Discord's application object as anyone may see it (the OAuth2 authorization screen). */
 export interface DiscordApplication {

@@ -23,10 +23,10 @@ import {
   PrivateGroupChannelResponseSchema,
   PrivateGuildMemberResponseSchema,
 } from "discord-api-spec/zod";
-import { discordChannel, discordGuildChannel, discordPrivateChannel } from "./channels.js";
+import { discordChannel, discordGuildChannel, discordPrivateChannel } from "@chorus/discord-json/channels";
 import { createChannelCommand, createRoleCommand, modifyChannelCommand, modifyGuildCommand, modifyMemberCommand, modifyRoleCommand } from "./guild-requests.js";
-import { discordBan, discordGuild, discordMember, discordPartialGuild, discordRole, sortedRoles } from "./guilds.js";
-import { discordInvite, discordInviteWithMetadata } from "./invites.js";
+import { discordBan, discordGuild, discordMember, discordPartialGuild, discordRole, sortedRoles } from "@chorus/discord-json/guilds";
+import { discordInvite, discordInviteWithMetadata } from "@chorus/discord-json/invites";
 import { deletedUser } from "./user-lookup.js";
 
 function assertMatches(schema: { safeParse(value: unknown): { success: boolean; error?: unknown } }, value: unknown, what: string) {

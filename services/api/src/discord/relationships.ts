@@ -1,5 +1,5 @@
 import type { RelationshipView } from "../relationships/relationships.js";
-import { discordUser, type DiscordPublicUser } from "./users.js";
+import { discordUser, type DiscordPublicUser } from "@chorus/discord-json/users";
 
 /** Discord's relationship object, as its client receives it from /users/@me/relationships. */
 export interface DiscordRelationship {

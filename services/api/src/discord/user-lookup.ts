@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { UserSchema, type User } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import { UnknownUserError } from "../accounts/account-errors.js";
 import type { Accounts } from "../accounts/accounts.js";
-import type { UserLookup } from "./guilds.js";
+import type { UserLookup } from "@chorus/discord-json/guilds";
 
 /** What Discord shows for an account that no longer exists. */
 export function deletedUser(userId: bigint): User {

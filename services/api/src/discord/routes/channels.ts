@@ -8,7 +8,7 @@ import {
   reorderChannelsSchema,
 } from "../../guilds/guild-rules.js";
 import { resultOf } from "../../guilds/guilds.js";
-import { discordChannel, discordGuildChannel, usersOfChannel } from "../channels.js";
+import { discordChannel, discordGuildChannel, usersOfChannel } from "@chorus/discord-json/channels";
 import { requireSession } from "../auth.js";
 import { createChannelCommand, modifyChannelCommand, overwriteInit } from "../guild-requests.js";
 import { pathSnowflake, pathSnowflakes } from "../path-ids.js";

@@ -7,7 +7,7 @@ import { createGuildSchema, int, modifyGuildSchema, queryFlag, snowflake } from 
 import { resultOf, type Guilds } from "../../guilds/guilds.js";
 import { requireSession } from "../auth.js";
 import { modifyGuildCommand } from "../guild-requests.js";
-import { discordGuild, discordMember, discordPartialGuild } from "../guilds.js";
+import { discordGuild, discordMember, discordPartialGuild } from "@chorus/discord-json/guilds";
 import { pathSnowflake } from "../path-ids.js";
 import { lookUpUsers } from "../user-lookup.js";
 

@@ -4,7 +4,7 @@ import { validate } from "../../accounts/account-rules.js";
 import { createInviteSchema, queryFlag } from "../../guilds/guild-rules.js";
 import { resultOf, type Guilds } from "../../guilds/guilds.js";
 import { requireSession } from "../auth.js";
-import { discordInvite, discordInviteWithMetadata, type InviteContext } from "../invites.js";
+import { discordInvite, discordInviteWithMetadata, type InviteContext } from "@chorus/discord-json/invites";
 import { pathSnowflake } from "../path-ids.js";
 import { lookUpUsers } from "../user-lookup.js";
 import type { GuildRouteDependencies } from "./guilds.js";

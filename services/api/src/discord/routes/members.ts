@@ -12,7 +12,7 @@ import {
 import { resultOf } from "../../guilds/guilds.js";
 import { requireSession } from "../auth.js";
 import { modifyMemberCommand } from "../guild-requests.js";
-import { discordBan, discordMember } from "../guilds.js";
+import { discordBan, discordMember } from "@chorus/discord-json/guilds";
 import { pathSnowflake, pathSnowflakes } from "../path-ids.js";
 import { lookUpUsers } from "../user-lookup.js";
 import type { GuildRouteDependencies } from "./guilds.js";

@@ -9,7 +9,7 @@ import { discordApplication } from "../applications.js";
 import { requireSession } from "../auth.js";
 import { pathSnowflake } from "../path-ids.js";
 import { answerRefusals } from "../refusals.js";
-import { discordUser } from "../users.js";
+import { discordUser } from "@chorus/discord-json/users";
 
 /** Where Discord sends a person after authorizing a bot without a redirect URI. */
 export const AUTHORIZED_LOCATION = "https://discord.com/oauth2/authorized";

@@ -7,7 +7,7 @@ import { createRoleSchema, modifyRoleSchema, reorderRolesSchema } from "../../gu
 import { resultOf } from "../../guilds/guilds.js";
 import { requireSession } from "../auth.js";
 import { createRoleCommand, modifyRoleCommand } from "../guild-requests.js";
-import { discordRole, sortedRoles } from "../guilds.js";
+import { discordRole, sortedRoles } from "@chorus/discord-json/guilds";
 import { pathSnowflake, pathSnowflakes } from "../path-ids.js";
 import type { GuildRouteDependencies } from "./guilds.js";
 

@@ -4,7 +4,7 @@ import type { Accounts } from "../../accounts/accounts.js";
 import { MAX_AVATAR_BYTES } from "../../accounts/avatars.js";
 import { requireSession } from "../auth.js";
 import { pathSnowflake } from "../path-ids.js";
-import { discordCurrentUser, discordUser } from "../users.js";
+import { discordCurrentUser, discordUser } from "@chorus/discord-json/users";
 
 /** Room for the largest avatar as a base64 data URI (4/3 of its size) and the other fields. */
 const PROFILE_BODY_LIMIT = Math.ceil((MAX_AVATAR_BYTES * 4) / 3) + 64 * 1024;

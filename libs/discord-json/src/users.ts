@@ -1,7 +1,9 @@
 import type { APIUser } from "discord-api-types/v10";
 import type { User } from "@chorus/contracts/chorus/chat/v1/user_pb";
-import { DEFAULT_LOCALE } from "../accounts/accounts.js";
-import { publicFlagsOf } from "../accounts/user-flags.js";
+import { publicFlagsOf } from "./user-flags.js";
+
+/** The locale of accounts that never chose one. */
+export const DEFAULT_LOCALE = "en-US";
 
 /**
  * Discord's user object as anyone may see it. Pomelo usernames have no discriminator: "0".
