@@ -1,4 +1,4 @@
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import type { NodeInfo } from "@chorus/contracts/chorus/mesh/v1/node_pb";
 import { has, Permission } from "@chorus/permissions";
@@ -142,6 +142,15 @@ export function guildHandlers(host: GuildHost, nodeInfo: () => NodeInfo): Servic
 
     async listOnline(req) {
       return { sessions: await host.listOnline(req.guildId) };
+    },
+
+    async getGuildState(req) {
+      const { model } = await host.entry(req.ownerId);
+      return { state: model.toState(), seq: model.seq };
+    },
+
+    async executeMessage() {
+      throw new ConnectError("messages are not served yet", Code.Unimplemented);
     },
 
     async readEvents(req) {
