@@ -7,7 +7,7 @@ import { ErrorReasonSchema, GuildEventSchema, GuildStateSchema } from "@chorus/c
 import { DirectoryKind } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { Permission } from "@chorus/permissions";
 import { DEFAULT_EVERYONE_PERMISSIONS, runCommand, type CommandOutcome } from "./guild-commands.js";
-import { GuildModel } from "./guild-model.js";
+import { GuildModel } from "@chorus/guild-state/guild-model";
 
 const GUILD = 1000n;
 const OWNER = 1n;

@@ -49,7 +49,7 @@ import {
   unknownMember,
   unknownRole,
 } from "./guild-errors.js";
-import { ChannelType, GuildModel, isPrivate } from "./guild-model.js";
+import { ChannelType, GuildModel, isPrivate } from "@chorus/guild-state/guild-model";
 
 // Discord's limits (https://discord.com/developers/docs/resources/guild and /channel).
 export const MAX_ROLES = 250;

@@ -8,7 +8,7 @@ import { HashRing, type Logger, type MeshClients, type ServiceRegistry } from "@
 import type { SnowflakeGenerator } from "@chorus/snowflake";
 import { randomInviteCode, runCommand, type CommandOutcome, type PendingEvent } from "./guild-commands.js";
 import { guildError, Codes, notOwner } from "./guild-errors.js";
-import { GuildModel } from "./guild-model.js";
+import { GuildModel } from "@chorus/guild-state/guild-model";
 
 /** Events between snapshots: a new owner replays at most about this many. */
 export const SNAPSHOT_EVERY = 100;

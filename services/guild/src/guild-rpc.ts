@@ -5,7 +5,7 @@ import { has, Permission } from "@chorus/permissions";
 import { inviteExpired } from "./guild-commands.js";
 import { invalidField, missingAccess, missingPermissions, unknownBan, unknownChannel, unknownGuild, unknownInvite, unknownMember } from "./guild-errors.js";
 import type { GuildHost } from "./guild-host.js";
-import { isPrivate, type GuildModel } from "./guild-model.js";
+import { isPrivate, type GuildModel } from "@chorus/guild-state/guild-model";
 
 const MAX_MEMBER_PAGE = 1000;
 
