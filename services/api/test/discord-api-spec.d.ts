@@ -23,3 +23,8 @@ declare module "discord-api-spec/zod" {
   export const ApplicationResponseSchema: import("zod/mini").ZodMiniType;
   export const PrivateApplicationResponseSchema: import("zod/mini").ZodMiniType;
 }
+declare module "discord-api-spec/zod" {
+  export const MessageResponseSchema: import("zod/mini").ZodMiniType;
+  export const PinnedMessagesResponseSchema: import("zod/mini").ZodMiniType;
+  export const MessageReactionResponseSchema: import("zod/mini").ZodMiniType;
+}
