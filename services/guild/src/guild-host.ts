@@ -9,6 +9,12 @@ import type { SnowflakeGenerator } from "@chorus/snowflake";
 import { randomInviteCode, runCommand, type CommandOutcome, type PendingEvent } from "./guild-commands.js";
 import { guildError, Codes, notOwner } from "./guild-errors.js";
 import { GuildModel } from "@chorus/guild-state/guild-model";
+import { dispatchesOf, usersOfEvent, type Dispatch } from "./guild-dispatch.js";
+import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
+import type { UserCache } from "./user-cache.js";
+
+/** A fan-out that only updates the relays' guild tables: no event for anyone. */
+const TABLE_ONLY: Dispatch = { event: "", data: new Uint8Array(), intents: 0, channelId: 0n, userIds: [], toOnlineMembers: false };
 
 /** Events between snapshots: a new owner replays at most about this many. */
 export const SNAPSHOT_EVERY = 100;
@@ -30,6 +36,9 @@ export interface GuildHostOptions {
   clients: MeshClients;
   ids: SnowflakeGenerator;
   logger: Logger;
+  /** Hands recorded events to the relays. */
+  fanout: GuildFanout;
+  users: UserCache;
   /** For tests: the clock. */
   now?: () => Date;
 }
@@ -193,6 +202,36 @@ export class GuildHost {
       throw new ConnectError(`guild ${ownerId}: could not record the change (${error.rawMessage}); retry`, Code.Unavailable);
     }
     for (const e of events) this.fold(entry, e);
+    this.publish(ownerId, entry, events);
+  }
+
+  /** The online sessions of a guild's members right now. */
+  sessionsOf(entry: Owned): OnlineSession[] {
+    const sessions: OnlineSession[] = [];
+    for (const byId of entry.online.values()) for (const s of byId.values()) sessions.push(s);
+    return sessions;
+  }
+
+  /** Queues the dispatches of recorded events for the relays, in log order. */
+  private publish(ownerId: bigint, entry: Owned, events: readonly GuildEvent[]): void {
+    const sessions = this.sessionsOf(entry);
+    const model = entry.model;
+    const ready = (async (): Promise<FanoutJob[]> => {
+      const users = await this.options.users.lookup(events.flatMap((e) => usersOfEvent(e, model)));
+      return events.flatMap((e) =>
+        // An event nobody is told of still reaches the relays' tables.
+        (withTableOnly(dispatchesOf(e, model, users))).map((dispatch, i) => ({
+          ownerId,
+          guildSeq: e.seq,
+          // The relays apply the event once: with its first dispatch.
+          guildEvent: i === 0 ? e : undefined,
+          deliveryId: `${ownerId}:${e.seq}:${i}`,
+          dispatch,
+          sessions,
+        })),
+      );
+    })();
+    this.options.fanout.enqueue(ownerId, ready);
   }
 
   /**
@@ -300,4 +339,8 @@ export class GuildHost {
     const page = await this.storage(ownerId).readGuildEvents({ guildId: ownerId, afterSeq, limit });
     return { events: page.events.map((r) => fromBinary(GuildEventSchema, r.payload)), more: page.more };
   }
+}
+
+function withTableOnly(dispatches: Dispatch[]): Dispatch[] {
+  return dispatches.length > 0 ? dispatches : [TABLE_ONLY];
 }

@@ -1,10 +1,11 @@
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import type { NodeInfo } from "@chorus/contracts/chorus/mesh/v1/node_pb";
 import { has, Permission } from "@chorus/permissions";
 import { inviteExpired } from "./guild-commands.js";
 import { invalidField, missingAccess, missingPermissions, unknownBan, unknownChannel, unknownGuild, unknownInvite, unknownMember } from "./guild-errors.js";
 import type { GuildHost } from "./guild-host.js";
+import type { GuildMessages } from "./guild-messages.js";
 import { isPrivate, type GuildModel } from "@chorus/guild-state/guild-model";
 
 const MAX_MEMBER_PAGE = 1000;
@@ -21,7 +22,7 @@ function requirePermission(model: GuildModel, actorId: bigint, permission: bigin
 }
 
 /** chorus.guild.v1.GuildService on top of the guilds this node holds. */
-export function guildHandlers(host: GuildHost, nodeInfo: () => NodeInfo): ServiceImpl<typeof GuildService> {
+export function guildHandlers(host: GuildHost, messages: GuildMessages, nodeInfo: () => NodeInfo): ServiceImpl<typeof GuildService> {
   return {
     getStatus: () => ({ node: nodeInfo(), ownedGuilds: host.ownedCount, onlineSessions: host.onlineCount }),
 
@@ -149,8 +150,10 @@ export function guildHandlers(host: GuildHost, nodeInfo: () => NodeInfo): Servic
       return { state: model.toState(), seq: model.seq };
     },
 
-    async executeMessage() {
-      throw new ConnectError("messages are not served yet", Code.Unimplemented);
+    async executeMessage(req) {
+      if (req.ownerId === 0n) throw invalidField("owner_id", "Required.");
+      if (!req.command) throw invalidField("command", "Required.");
+      return { result: await messages.execute(req.ownerId, req.actorId, req.channelId, req.command) };
     },
 
     async readEvents(req) {

@@ -2,7 +2,10 @@ import { z } from "zod";
 import { loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { GuildFanout } from "./guild-fanout.js";
 import { GuildHost } from "./guild-host.js";
+import { GuildMessages } from "./guild-messages.js";
+import { UserCache } from "./user-cache.js";
 import { guildHandlers } from "./guild-rpc.js";
 
 const guildEnvSchema = z.object({
@@ -18,8 +21,11 @@ export const guildService: ServiceModule = {
     const config = loadConfig(guildEnvSchema, ctx.env);
     // The process id tells apart guild processes sharing a worker id (ids stay unique per process).
     const ids = new SnowflakeGenerator({ workerId: config.CHORUS_WORKER_ID, processId: process.pid % 32 });
-    const host = new GuildHost({ instanceId: ctx.instanceId, registry: ctx.registry, clients: ctx.clients, ids, logger: ctx.logger });
-    const handlers = guildHandlers(host, () => ctx.nodeInfo());
+    const fanout = new GuildFanout(ctx.clients, ctx.registry, ctx.logger);
+    const users = new UserCache(ctx.clients);
+    const host = new GuildHost({ instanceId: ctx.instanceId, registry: ctx.registry, clients: ctx.clients, ids, logger: ctx.logger, fanout, users });
+    const messages = new GuildMessages({ host, clients: ctx.clients, ids, users, fanout, logger: ctx.logger });
+    const handlers = guildHandlers(host, messages, () => ctx.nodeInfo());
     return {
       routes(router) {
         router.service(GuildService, handlers);

@@ -1,0 +1,334 @@
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { GatewayIntentBits } from "discord-api-types/v10";
+import { MessageReferenceSchema, MessageSchema, type Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
+import {
+  MessageCommandResultSchema,
+  type AllowedMentions,
+  type MessageCommand,
+  type MessageCommandResult,
+} from "@chorus/contracts/chorus/chat/v1/message_commands_pb";
+import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
+import { discordMember, type UserLookup } from "@chorus/discord-json/guilds";
+import { discordMessage, MESSAGE_CONTENT_FIELDS, usersOfMessage, withoutContent } from "@chorus/discord-json/messages";
+import type { GuildModel } from "@chorus/guild-state/guild-model";
+import { ChannelType, isPrivate } from "@chorus/guild-state/guild-model";
+import type { Logger, MeshClients } from "@chorus/mesh";
+import { has, Permission } from "@chorus/permissions";
+import type { SnowflakeGenerator } from "@chorus/snowflake";
+import { json, type Dispatch } from "./guild-dispatch.js";
+import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
+import { Codes, guildError, invalidField, missingAccess, missingPermissions, refused, unknownChannel } from "./guild-errors.js";
+import type { GuildHost } from "./guild-host.js";
+import type { UserCache } from "./user-cache.js";
+
+const Intent = GatewayIntentBits;
+/** Discord's PIN_MESSAGES (split from MANAGE_MESSAGES in 2025). */
+const PIN_MESSAGES = 1n << 51n;
+const MAX_PINS = 50;
+const BULK_DELETE_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
+const DISCORD_EPOCH_MS = 1420070400000n;
+const MESSAGE_TYPE_REPLY = 19;
+
+const unknownMessage = () => guildError(Code.NotFound, Codes.UnknownMessage, "Unknown Message");
+
+/** Paths an edit may name, and who may make them. */
+const AUTHOR_EDIT_PATHS = new Set(["content", "embeds", "components", "attachments", "mentions", "mention_roles", "mention_everyone"]);
+
+export interface GuildMessagesOptions {
+  host: GuildHost;
+  clients: MeshClients;
+  ids: SnowflakeGenerator;
+  users: UserCache;
+  fanout: GuildFanout;
+  logger: Logger;
+}
+
+/**
+ * Message commands, run by the owner of the channel's guild (or of the private channel): the
+ * permission checks that need the guild's state, then storage, then the fan-out to the online
+ * members who may see the channel. A command is acknowledged once storage accepted it; its
+ * event is queued for the relays in the order the commands were accepted.
+ */
+export class GuildMessages {
+  /** Slowmode: when each (channel, user) last posted. */
+  private readonly lastPost = new Map<string, number>();
+
+  constructor(private readonly options: GuildMessagesOptions) {}
+
+  private storage(channelId: bigint) {
+    return this.options.clients.client(StorageService, channelId);
+  }
+
+  async execute(ownerId: bigint, actorId: bigint, channelId: bigint, command: MessageCommand): Promise<MessageCommandResult> {
+    const entry = await this.options.host.entry(ownerId);
+    const model = entry.model;
+    const channel = model.deleted ? undefined : model.channels.get(channelId);
+    if (!channel) throw unknownChannel();
+    const perms = model.channelPermissions(actorId, channel);
+    if (!has(perms, Permission.ViewChannel)) throw missingAccess();
+    const ctx: Context = { ownerId, actorId, channelId, model, perms, private: isPrivate(channel), sessions: () => this.options.host.sessionsOf(entry) };
+    const c = command.command;
+    switch (c.case) {
+      case "sendMessage":
+        if (channel.type === ChannelType.GuildCategory) throw refused(Codes.CannotSendMessagesInNonTextChannel, "Cannot send messages in a non-text channel");
+        return this.send(ctx, c.value.message, c.value.allowedMentions, channel.rateLimitPerUser);
+      case "editMessage":
+        return this.edit(ctx, c.value.messageId, c.value.message, c.value.updateMask?.paths ?? []);
+      case "deleteMessage":
+        return this.remove(ctx, c.value.messageId);
+      case "bulkDeleteMessages":
+        return this.bulkRemove(ctx, c.value.messageIds);
+      case "pinMessage":
+        return this.pin(ctx, c.value.messageId, true);
+      case "unpinMessage":
+        return this.pin(ctx, c.value.messageId, false);
+      case "triggerTyping":
+        return this.typing(ctx);
+      case "addReaction":
+      case "removeReaction":
+      case "removeAllReactions":
+        throw new ConnectError("reactions are not served yet", Code.Unimplemented);
+      default:
+        throw invalidField("command", "Name a command.");
+    }
+  }
+
+  // --- commands ---------------------------------------------------------------------------
+
+  private async send(ctx: Context, draft: Message | undefined, allowed: AllowedMentions | undefined, slowmodeSeconds: number): Promise<MessageCommandResult> {
+    if (!has(ctx.perms, Permission.SendMessages)) throw missingPermissions();
+    if (!draft) throw invalidField("message", "Required.");
+    this.checkSlowmode(ctx, slowmodeSeconds);
+    const message = create(MessageSchema, {
+      ...draft,
+      id: this.options.ids.next(),
+      channelId: ctx.channelId,
+      guildId: ctx.private ? 0n : ctx.ownerId,
+      authorId: ctx.actorId,
+      type: 0,
+      pinned: false,
+      editedTimestamp: undefined,
+      mentions: [...new Set(draft.mentions)],
+      mentionRoles: this.mentionableRoles(ctx, draft.mentionRoles),
+      mentionEveryone: draft.mentionEveryone && has(ctx.perms, Permission.MentionEveryone),
+    });
+    let referenced: Message | undefined;
+    const reference = draft.messageReference;
+    if (reference && reference.messageId !== 0n) {
+      if (!has(ctx.perms, Permission.ReadMessageHistory)) throw missingPermissions();
+      referenced = await this.find(reference.channelId || ctx.channelId, reference.messageId).catch((err) => {
+        if (ConnectError.from(err).code === Code.NotFound) return undefined;
+        throw err;
+      });
+      if (!referenced) {
+        if (reference.failIfNotExists !== false) throw invalidField("message_reference", "Unknown message");
+        message.messageReference = undefined;
+      } else {
+        message.type = MESSAGE_TYPE_REPLY;
+        message.messageReference = create(MessageReferenceSchema, {
+          type: 0,
+          messageId: referenced.id,
+          channelId: referenced.channelId,
+          guildId: referenced.guildId,
+        });
+        // A reply pings the replied-to author unless allowed_mentions.replied_user is false.
+        if ((allowed?.repliedUser ?? true) && !message.mentions.includes(referenced.authorId)) message.mentions.push(referenced.authorId);
+      }
+    }
+    const stored = this.storage(ctx.channelId)
+      .insertMessage({ message })
+      .then((r) => r.message ?? message);
+    this.publish(ctx, `m:${message.id}:create`, stored.then((m) => this.messageDispatch(ctx, "MESSAGE_CREATE", m, referenced)));
+    const result = await stored;
+    return create(MessageCommandResultSchema, { result: { case: "message", value: result } });
+  }
+
+  private async edit(ctx: Context, messageId: bigint, changes: Message | undefined, paths: readonly string[]): Promise<MessageCommandResult> {
+    if (paths.length === 0) throw invalidField("update_mask", "Name at least one field to change.");
+    const current = await this.find(ctx.channelId, messageId);
+    for (const path of paths) {
+      if (AUTHOR_EDIT_PATHS.has(path)) {
+        if (current.authorId !== ctx.actorId) throw guildError(Code.PermissionDenied, Codes.CannotEditMessageAuthoredByAnotherUser, "Cannot edit a message authored by another user");
+      } else if (path === "flags") {
+        if (current.authorId !== ctx.actorId && !has(ctx.perms, Permission.ManageMessages)) throw missingPermissions();
+      } else throw invalidField("update_mask", `Unknown field "${path}".`);
+    }
+    const update = changes ? clone(MessageSchema, changes) : create(MessageSchema);
+    update.editedTimestamp = timestampFromDate(new Date());
+    if (paths.includes("mention_roles")) update.mentionRoles = this.mentionableRoles(ctx, update.mentionRoles);
+    if (paths.includes("mention_everyone")) update.mentionEveryone = update.mentionEveryone && has(ctx.perms, Permission.MentionEveryone);
+    const stored = this.storage(ctx.channelId)
+      .updateMessage({ channelId: ctx.channelId, messageId, message: update, updateMask: { paths: [...paths, "edited_timestamp"] } })
+      .then((r) => r.message!);
+    this.publish(ctx, `m:${messageId}:edit:${update.editedTimestamp!.seconds}.${update.editedTimestamp!.nanos}`, stored.then((m) => this.messageDispatch(ctx, "MESSAGE_UPDATE", m)));
+    return create(MessageCommandResultSchema, { result: { case: "message", value: await stored } });
+  }
+
+  private async remove(ctx: Context, messageId: bigint): Promise<MessageCommandResult> {
+    const current = await this.find(ctx.channelId, messageId);
+    if (current.authorId !== ctx.actorId && (ctx.private || !has(ctx.perms, Permission.ManageMessages))) throw missingPermissions();
+    const deleted = this.storage(ctx.channelId)
+      .deleteMessage({ channelId: ctx.channelId, messageId })
+      .then((r) => r.deleted);
+    this.publish(
+      ctx,
+      `m:${messageId}:delete`,
+      deleted.then((gone) => (gone ? [this.plain(ctx, "MESSAGE_DELETE", { id: String(messageId), channel_id: String(ctx.channelId), ...this.guildField(ctx) }, this.messageIntents(ctx))] : [])),
+    );
+    return create(MessageCommandResultSchema, { result: { case: "changed", value: (await deleted) ? 1 : 0 } });
+  }
+
+  private async bulkRemove(ctx: Context, messageIds: readonly bigint[]): Promise<MessageCommandResult> {
+    if (ctx.private) throw refused(Codes.CannotExecuteActionOnDMChannel, "Cannot execute action on a DM channel");
+    if (!has(ctx.perms, Permission.ManageMessages)) throw missingPermissions();
+    if (messageIds.length < 2 || messageIds.length > 100) throw invalidField("messages", "Must be between 2 and 100 in length.");
+    if (new Set(messageIds).size !== messageIds.length) throw invalidField("messages", "Must not repeat a message.");
+    const oldest = Date.now() - BULK_DELETE_MAX_AGE_MS;
+    messageIds.forEach((id, i) => {
+      if (Number((id >> 22n) + DISCORD_EPOCH_MS) < oldest) throw guildError(Code.InvalidArgument, Codes.OneOfTheMessagesProvidedWasTooOldForBulkDelete, `messages.${i}: You can only bulk delete messages that are under 14 days old.`);
+    });
+    const deleted = this.storage(ctx.channelId)
+      .bulkDeleteMessages({ channelId: ctx.channelId, messageIds: [...messageIds] })
+      .then((r) => r.deletedIds);
+    this.publish(
+      ctx,
+      `m:bulk:${ctx.channelId}:${messageIds[0]}:${messageIds.length}`,
+      deleted.then((ids) =>
+        ids.length === 0 ? [] : [this.plain(ctx, "MESSAGE_DELETE_BULK", { ids: ids.map(String), channel_id: String(ctx.channelId), ...this.guildField(ctx) }, Intent.GuildMessages)],
+      ),
+    );
+    return create(MessageCommandResultSchema, { result: { case: "changed", value: (await deleted).length } });
+  }
+
+  private async pin(ctx: Context, messageId: bigint, pinned: boolean): Promise<MessageCommandResult> {
+    if (!ctx.private && !has(ctx.perms, Permission.ManageMessages) && !has(ctx.perms, PIN_MESSAGES)) throw missingPermissions();
+    const current = await this.find(ctx.channelId, messageId);
+    if (current.pinned === pinned) return create(MessageCommandResultSchema, { result: { case: "message", value: current } });
+    if (pinned) {
+      const pins = await this.storage(ctx.channelId).listPinnedMessages({ channelId: ctx.channelId });
+      if (pins.messages.length >= MAX_PINS) throw refused(Codes.MaximumNumberOfPinsReachedForTheChannel, "Maximum number of pins reached (50)");
+    }
+    const stored = this.storage(ctx.channelId)
+      .updateMessage({ channelId: ctx.channelId, messageId, message: { pinned }, updateMask: { paths: ["pinned"] } })
+      .then((r) => r.message!);
+    const at = new Date().toISOString();
+    this.publish(
+      ctx,
+      `m:${messageId}:pin:${pinned}:${at}`,
+      stored.then(async (m) => [
+        ...(await this.messageDispatch(ctx, "MESSAGE_UPDATE", m)),
+        this.plain(ctx, "CHANNEL_PINS_UPDATE", { channel_id: String(ctx.channelId), last_pin_timestamp: pinned ? at : null, ...this.guildField(ctx) }, ctx.private ? Intent.DirectMessages : Intent.Guilds),
+      ]),
+    );
+    return create(MessageCommandResultSchema, { result: { case: "message", value: await stored } });
+  }
+
+  private async typing(ctx: Context): Promise<MessageCommandResult> {
+    if (!has(ctx.perms, Permission.SendMessages)) throw missingPermissions();
+    const now = Date.now();
+    const jobs = (async () => {
+      const users = await this.options.users.lookup([ctx.actorId]);
+      const member = ctx.model.members.get(ctx.actorId);
+      const data = {
+        channel_id: String(ctx.channelId),
+        user_id: String(ctx.actorId),
+        timestamp: Math.floor(now / 1000),
+        ...this.guildField(ctx),
+        ...(member ? { member: discordMember(member, users) } : {}),
+      };
+      return [this.plain(ctx, "TYPING_START", data, ctx.private ? Intent.DirectMessageTyping : Intent.GuildMessageTyping)];
+    })();
+    this.publish(ctx, `t:${ctx.channelId}:${ctx.actorId}:${now}`, jobs);
+    return create(MessageCommandResultSchema, { result: { case: "changed", value: 0 } });
+  }
+
+  // --- helpers ----------------------------------------------------------------------------
+
+  private async find(channelId: bigint, messageId: bigint): Promise<Message> {
+    try {
+      const { message } = await this.storage(channelId).getMessage({ channelId, messageId });
+      if (!message) throw unknownMessage();
+      return message;
+    } catch (err) {
+      if (ConnectError.from(err).code === Code.NotFound) throw unknownMessage();
+      throw err;
+    }
+  }
+
+  private checkSlowmode(ctx: Context, seconds: number): void {
+    if (seconds === 0 || ctx.private || has(ctx.perms, Permission.ManageMessages) || has(ctx.perms, Permission.ManageChannels)) return;
+    const key = `${ctx.channelId}:${ctx.actorId}`;
+    const now = Date.now();
+    const last = this.lastPost.get(key);
+    if (last !== undefined && now - last < seconds * 1000) {
+      const retryAfter = (seconds * 1000 - (now - last)) / 1000;
+      throw guildError(Code.ResourceExhausted, Codes.ActionCannotBePerformedDueToSlowmodeRateLimit, `slowmode: retry after ${retryAfter.toFixed(3)} s`);
+    }
+    this.lastPost.set(key, now);
+    if (this.lastPost.size > 100_000) this.lastPost.clear();
+  }
+
+  /** Role mentions that ping: roles of the guild that are mentionable, or any with MENTION_EVERYONE. */
+  private mentionableRoles(ctx: Context, roleIds: readonly bigint[]): bigint[] {
+    const everyone = has(ctx.perms, Permission.MentionEveryone);
+    return [...new Set(roleIds)].filter((id) => {
+      const role = ctx.model.roles.get(id);
+      return role !== undefined && id !== ctx.ownerId && (role.mentionable || everyone);
+    });
+  }
+
+  private guildField(ctx: Context): { guild_id?: string } {
+    return ctx.private ? {} : { guild_id: String(ctx.ownerId) };
+  }
+
+  private messageIntents(ctx: Context): number {
+    return ctx.private ? Intent.DirectMessages : Intent.GuildMessages;
+  }
+
+  /** A dispatch to everyone who may see the channel (its recipients, for a private channel). */
+  private plain(ctx: Context, event: string, data: unknown, intents: number): Dispatch {
+    const recipients = ctx.private ? [...ctx.model.channels.values()][0]?.recipientIds ?? [] : [];
+    return { event, data: json(data), intents, channelId: ctx.private ? 0n : ctx.channelId, userIds: recipients, toOnlineMembers: !ctx.private };
+  }
+
+  /** MESSAGE_CREATE / MESSAGE_UPDATE: the message with its author's member, and the content-free variant for apps without MESSAGE_CONTENT. */
+  private async messageDispatch(ctx: Context, event: string, message: Message, referenced?: Message): Promise<Dispatch[]> {
+    const users: UserLookup = await this.options.users.lookup(usersOfMessage(message, referenced));
+    const body = discordMessage(message, users, referenced ? { referencedMessage: referenced } : {});
+    const member = ctx.private ? undefined : ctx.model.members.get(message.authorId);
+    const data = {
+      ...body,
+      ...this.guildField(ctx),
+      ...(member ? { member: { ...discordMember(member, users), user: undefined } } : {}),
+    };
+    const dispatch = this.plain(ctx, event, data, this.messageIntents(ctx));
+    if (!ctx.private) {
+      dispatch.dataWithoutContent = json(withoutContent(data, MESSAGE_CONTENT_FIELDS));
+      dispatch.contentExemptUserIds = [message.authorId, ...message.mentions];
+    }
+    return [dispatch];
+  }
+
+  /** Queues dispatches for the relays behind the guild's earlier events. */
+  private publish(ctx: Context, deliveryId: string, dispatches: Promise<Dispatch[]>): void {
+    const sessions = ctx.private ? [] : ctx.sessions();
+    const jobs = dispatches.then((list): FanoutJob[] =>
+      list.map((dispatch, i) => ({ ownerId: ctx.ownerId, guildSeq: ctx.model.seq, deliveryId: `${deliveryId}:${i}`, dispatch, sessions })),
+    );
+    jobs.catch((err) => this.options.logger.debug({ err }, "message command failed before its fan-out"));
+    this.options.fanout.enqueue(ctx.ownerId, jobs);
+  }
+}
+
+interface Context {
+  ownerId: bigint;
+  actorId: bigint;
+  channelId: bigint;
+  model: GuildModel;
+  perms: bigint;
+  private: boolean;
+  sessions: () => ReturnType<GuildHost["sessionsOf"]>;
+}
+
