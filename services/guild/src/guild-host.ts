@@ -16,6 +16,9 @@ import type { UserCache } from "./user-cache.js";
 /** A fan-out that only updates the relays' guild tables: no event for anyone. */
 const TABLE_ONLY: Dispatch = { event: "", data: new Uint8Array(), intents: 0, channelId: 0n, userIds: [], toOnlineMembers: false };
 
+/** How long a vanished gateway node's sessions may take to resume elsewhere. */
+const RESUME_WINDOW_MS = 60_000;
+
 /** Events between snapshots: a new owner replays at most about this many. */
 export const SNAPSHOT_EVERY = 100;
 const READ_PAGE = 1000;
@@ -41,6 +44,8 @@ export interface GuildHostOptions {
   users: UserCache;
   /** For tests: the clock. */
   now?: () => Date;
+  /** How long the sessions of a vanished gateway node stay listed (default 60 s). */
+  resumeWindowMs?: number;
 }
 
 /**
@@ -56,16 +61,61 @@ export class GuildHost {
   private readonly loading = new Map<bigint, Promise<Owned>>();
   private readonly unwatch: () => void;
   private readonly now: () => Date;
+  private readonly knownGateways = new Set<string>();
+  private readonly gatewaySweeps = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: GuildHostOptions) {
     this.now = options.now ?? (() => new Date());
-    this.unwatch = options.registry.watch("guild", (instances) => this.onMembership(instances.map((i) => i.id)));
+    const unwatchGuilds = options.registry.watch("guild", (instances) => this.onMembership(instances.map((i) => i.id)));
+    const unwatchGateways = options.registry.watch("gateway", (instances) => this.onGateways(new Set(instances.map((i) => i.id))));
+    this.unwatch = () => {
+      unwatchGuilds();
+      unwatchGateways();
+    };
     this.onMembership(options.registry.instances("guild").map((i) => i.id));
+    this.onGateways(new Set(options.registry.instances("gateway").map((i) => i.id)));
   }
 
   close(): void {
     this.unwatch();
+    for (const timer of this.gatewaySweeps.values()) clearTimeout(timer);
     this.owned.clear();
+  }
+
+  /**
+   * A gateway node that left the registry took its sockets with it. Its sessions stay listed
+   * for the resume window (relays keep buffering their events, so a session that resumes on
+   * another node misses nothing; resuming marks it online again with the new node), then the
+   * ones nobody resumed are dropped.
+   */
+  private onGateways(live: Set<string>): void {
+    for (const gone of this.knownGateways) {
+      if (live.has(gone) || this.gatewaySweeps.has(gone)) continue;
+      const timer = setTimeout(() => {
+        this.gatewaySweeps.delete(gone);
+        this.dropSessionsOf(gone);
+      }, this.options.resumeWindowMs ?? RESUME_WINDOW_MS);
+      timer.unref();
+      this.gatewaySweeps.set(gone, timer);
+    }
+    for (const id of live) {
+      this.knownGateways.add(id);
+      const sweep = this.gatewaySweeps.get(id);
+      if (sweep) {
+        clearTimeout(sweep);
+        this.gatewaySweeps.delete(id);
+      }
+    }
+    for (const id of [...this.knownGateways]) if (!live.has(id) && !this.gatewaySweeps.has(id)) this.knownGateways.delete(id);
+  }
+
+  private dropSessionsOf(gatewayId: string): void {
+    for (const entry of this.owned.values()) {
+      for (const [userId, sessions] of entry.online) {
+        for (const [sessionId, session] of sessions) if (session.gatewayInstanceId === gatewayId) sessions.delete(sessionId);
+        if (sessions.size === 0) entry.online.delete(userId);
+      }
+    }
   }
 
   get ownedCount(): number {
