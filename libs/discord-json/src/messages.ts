@@ -5,11 +5,13 @@ import type {
   APIMessageInteractionMetadata,
   APIMessageReference,
   APIMessageTopLevelComponent,
+  APIPartialEmoji,
+  APIReaction,
   MessageFlags,
   MessageReferenceType,
   MessageType,
 } from "discord-api-types/v10";
-import type { Attachment, Message, MessageReference } from "@chorus/contracts/chorus/chat/v1/message_pb";
+import type { Attachment, Message, MessageReference, Reaction } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { isoTime, type UserLookup } from "./guilds.js";
 import { discordUser, type DiscordPublicUser } from "./users.js";
 
@@ -68,6 +70,24 @@ export function discordMessageReference(reference: MessageReference): APIMessage
   };
 }
 
+/** A reaction's emoji: "name:id" is a custom emoji, anything else a Unicode one. */
+export function discordReactionEmoji(emoji: string): APIPartialEmoji {
+  const custom = /^(.+):(\d+)$/.exec(emoji);
+  return custom ? { id: custom[2], name: custom[1] } : { id: null, name: emoji };
+}
+
+/** One emoji's reactions; Chorus has no super reactions, so every one is normal. */
+export function discordReaction(reaction: Reaction): APIReaction {
+  return {
+    emoji: discordReactionEmoji(reaction.emoji),
+    count: reaction.count,
+    count_details: { burst: 0, normal: reaction.count },
+    me: reaction.me,
+    me_burst: false,
+    burst_colors: [],
+  };
+}
+
 /** The author as Discord shows it: a webhook's message shows the webhook (with its display overrides). */
 function authorOf(message: Message, users: UserLookup): DiscordPublicUser {
   const author = discordUser(users(message.authorId));
@@ -107,8 +127,8 @@ export function discordMessage(message: Message, users: UserLookup, options: Mes
     ...(message.messageReference ? { message_reference: discordMessageReference(message.messageReference) } : {}),
     ...(message.interactionMetadata ? { interaction_metadata: message.interactionMetadata as unknown as APIMessageInteractionMetadata } : {}),
   };
-  // TODO(reactions): render `reactions` (emoji, count, count_details, me, burst fields) once
-  // chorus.chat.v1.Message carries them (storage's reactions change).
+  // As Discord: present only when someone reacted.
+  if (message.reactions.length > 0) json.reactions = message.reactions.map(discordReaction);
   if (options.referencedMessage !== undefined) {
     json.referenced_message = options.referencedMessage === null ? null : discordMessage(options.referencedMessage, users);
   }

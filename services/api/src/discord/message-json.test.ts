@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { MessageResponseSchema } from "discord-api-spec/zod";
+import { MessageReactionResponseSchema, MessageResponseSchema } from "discord-api-spec/zod";
 import { MessageSchema } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { UserSchema, type User } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import {
@@ -178,6 +178,26 @@ describe("Discord JSON of messages", () => {
     assert.deepEqual(hidden.mentions, json.mentions, "mentions stay");
     assert.equal(json.content, message.content, "the original is untouched");
     assert.equal(withoutContent(json, []), json);
+  });
+
+  it("reactions: present only when someone reacted, custom emoji as name and id", () => {
+    const reacted = create(MessageSchema, {
+      id: message.id,
+      channelId,
+      guildId,
+      authorId,
+      content: "react to me",
+      reactions: [
+        { emoji: "👍", count: 2, me: true },
+        { emoji: "party:1300000000000000077", count: 1, me: false },
+      ],
+    });
+    const json = discordMessage(reacted, lookup);
+    assertMatches(MessageResponseSchema, json, "message with reactions");
+    for (const reaction of json.reactions ?? []) assertMatches(MessageReactionResponseSchema, reaction, "reaction");
+    assert.deepEqual(json.reactions?.[0], { emoji: { id: null, name: "👍" }, count: 2, count_details: { burst: 0, normal: 2 }, me: true, me_burst: false, burst_colors: [] });
+    assert.deepEqual(json.reactions?.[1].emoji, { id: "1300000000000000077", name: "party" });
+    assert.equal("reactions" in discordMessage(message, lookup), false);
   });
 
   it("timestamps come from the id", () => {
