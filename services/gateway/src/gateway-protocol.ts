@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** Discord v10 gateway opcodes (https://discord.com/developers/docs/topics/opcodes-and-status-codes). */
 export const Op = {
   Dispatch: 0,
@@ -51,3 +53,47 @@ export function parsePayload(data: string): GatewayPayload | undefined {
     return undefined;
   }
 }
+
+/** Discord's default and bounds of IDENTIFY's large_threshold. */
+export const LARGE_THRESHOLD = { default: 50, min: 50, max: 250 } as const;
+
+const intentsField = z.number().int().min(0).max(2 ** 31 - 1);
+
+const identifySchema = z.object({
+  token: z.string().min(1).max(512),
+  intents: intentsField,
+  properties: z.record(z.string(), z.unknown()),
+  compress: z.boolean().optional(),
+  large_threshold: z.number().int().optional(),
+  shard: z.tuple([z.number().int(), z.number().int()]).optional(),
+  presence: z.unknown().optional(),
+});
+export type IdentifyData = z.infer<typeof identifySchema>;
+
+const resumeSchema = z.object({
+  token: z.string().min(1).max(512),
+  session_id: z.string().min(1).max(128),
+  seq: z.number().int().min(0).nullable(),
+});
+export type ResumeData = z.infer<typeof resumeSchema>;
+
+/** IDENTIFY's `d`, or undefined when it is malformed (the caller closes with 4002). */
+export function parseIdentify(d: unknown): IdentifyData | undefined {
+  const result = identifySchema.safeParse(d);
+  return result.success ? result.data : undefined;
+}
+
+/** RESUME's `d`, or undefined when it is malformed. */
+export function parseResume(d: unknown): ResumeData | undefined {
+  const result = resumeSchema.safeParse(d);
+  return result.success ? result.data : undefined;
+}
+
+/** True when a shard pair is usable: 0 <= id < count. */
+export const validShard = ([id, count]: [number, number]) => count >= 1 && id >= 0 && id < count;
+
+/** Discord's shard formula: which shard a guild's events go to. */
+export const shardOf = (guildId: bigint, shardCount: number) => Number((guildId >> 22n) % BigInt(shardCount));
+
+/** A token as IDENTIFY/RESUME may carry it: bare, or with the `Bot ` prefix of the REST API. */
+export const bareToken = (token: string) => token.replace(/^Bot\s+/i, "").trim();

@@ -1,16 +1,18 @@
-import { z } from "zod";
-import { env, loadConfig, type ServiceModule } from "@chorus/mesh";
+import { loadConfig, type ServiceModule } from "@chorus/mesh";
 import { GatewayService } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
+import { gatewayEnvSchema } from "./config.js";
+import { Authenticator } from "./identity.js";
+import { Deliveries } from "./deliveries.js";
+import type { GatewayConnection } from "./gateway-connection.js";
+import { GuildPresence } from "./guild-presence.js";
+import { GuildSnapshots } from "./guild-snapshots.js";
+import { MemorySessionStore } from "./memory-session-store.js";
+import { RedisSessionStore } from "./redis-session-store.js";
+import { gatewayKeyPrefix, openRedis } from "./session-directory.js";
+import { SessionLifecycle } from "./session-lifecycle.js";
+import type { SessionStore } from "./session-store.js";
+import { UserCache } from "./user-cache.js";
 import { GatewaySockets } from "./websocket-server.js";
-
-const gatewayEnvSchema = z.object({
-  CHORUS_GATEWAY_HOST: env.host("127.0.0.1"),
-  /** WebSocket port (Discord v10 gateway protocol). */
-  CHORUS_GATEWAY_PORT: env.port(8081),
-  /** URL clients are told to connect to; defaults to ws://host:port. */
-  CHORUS_GATEWAY_PUBLIC_URL: z.url({ error: "must be a ws:// or wss:// URL" }).optional(),
-  CHORUS_GATEWAY_HEARTBEAT_MS: env.positiveInt(41_250),
-});
 
 /** The gateway service module: WebSocket sessions plus its mesh contract. */
 export const gatewayService: ServiceModule = {
@@ -18,23 +20,60 @@ export const gatewayService: ServiceModule = {
   contracts: [GatewayService],
   async start(ctx) {
     const config = loadConfig(gatewayEnvSchema, ctx.env);
-    const sockets = new GatewaySockets({
-      host: config.CHORUS_GATEWAY_HOST,
-      port: config.CHORUS_GATEWAY_PORT,
-      heartbeatIntervalMs: config.CHORUS_GATEWAY_HEARTBEAT_MS,
+    if (ctx.mode === "cluster" && !config.CHORUS_REDIS_URL) {
+      ctx.logger.warn("CHORUS_REDIS_URL is not set: sessions live in this process and cannot resume on another gateway node");
+    }
+    const heartbeatIntervalMs = config.CHORUS_GATEWAY_HEARTBEAT_MS;
+    const resumeWindowMs = config.CHORUS_GATEWAY_RESUME_WINDOW_MS;
+    const storeOptions = {
+      prefix: gatewayKeyPrefix(config.CHORUS_REGISTRY_NAMESPACE),
+      namespace: config.CHORUS_REGISTRY_NAMESPACE,
+      instanceId: ctx.instanceId,
+      bufferSize: config.CHORUS_GATEWAY_BUFFER_SIZE,
+      // Long enough for a resume window after the last heartbeat refreshed it.
+      ttlSeconds: Math.ceil((resumeWindowMs + 3 * heartbeatIntervalMs) / 1000),
+    };
+    const redis = config.CHORUS_REDIS_URL ? openRedis(config.CHORUS_REDIS_URL) : undefined;
+    const store: SessionStore = redis ? new RedisSessionStore(redis, storeOptions) : new MemorySessionStore(storeOptions);
+    const presence = new GuildPresence(ctx.clients, ctx.instanceId, ctx.logger);
+    const lifecycle = new SessionLifecycle(store, presence, resumeWindowMs, ctx.logger);
+    const sessions = new Map<string, GatewayConnection>();
+    const deliveries = new Deliveries(store, sessions, ctx.logger);
+    await lifecycle.start();
+    await store.onPoke((ids) => deliveries.poked(ids));
+
+    const sockets = new GatewaySockets({ host: config.CHORUS_GATEWAY_HOST, port: config.CHORUS_GATEWAY_PORT, logger: ctx.logger });
+    // The announced URL needs the bound port; connections only start after listen() resolves.
+    let websocketUrl = config.CHORUS_GATEWAY_PUBLIC_URL ?? "";
+    const port = await sockets.listen({
+      heartbeatIntervalMs,
+      resumeWindowMs,
+      rateLimit: config.CHORUS_GATEWAY_RATE_LIMIT,
+      publicUrl: () => websocketUrl,
+      store,
+      auth: new Authenticator(ctx.clients),
+      snapshots: new GuildSnapshots(ctx.clients, new UserCache(ctx.clients)),
+      presence,
+      sessions,
+      sweepSoon: () => lifecycle.sweepSoon(),
       logger: ctx.logger,
     });
-    const port = await sockets.listen();
-    const websocketUrl = config.CHORUS_GATEWAY_PUBLIC_URL ?? `ws://${config.CHORUS_GATEWAY_HOST}:${port}`;
+    websocketUrl ||= `ws://${config.CHORUS_GATEWAY_HOST}:${port}`;
     return {
       metadata: { websocket_url: websocketUrl },
       urls: { gateway: websocketUrl },
       routes(router) {
         router.service(GatewayService, {
-          getStatus: () => ({ node: ctx.nodeInfo(), websocketUrl, openSessions: sockets.openSessions }),
+          getStatus: () => ({ node: ctx.nodeInfo(), websocketUrl, openSessions: sockets.openConnections }),
+          deliver: (req) => deliveries.deliver(req),
         });
       },
-      stop: () => sockets.close(),
+      async stop() {
+        await sockets.drain();
+        await lifecycle.stop();
+        await store.close();
+        await redis?.quit().catch(() => redis.disconnect());
+      },
     };
   },
 };

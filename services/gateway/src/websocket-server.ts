@@ -1,33 +1,54 @@
+import type { IncomingMessage } from "node:http";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Logger } from "@chorus/mesh";
-import { CloseCode, MAX_PAYLOAD_BYTES, Op, parsePayload } from "./gateway-protocol.js";
+import { CloseCode } from "./gateway-protocol.js";
+import { GatewayConnection, type GatewayContext } from "./gateway-connection.js";
 
 export interface GatewaySocketsOptions {
   host: string;
   port: number;
-  heartbeatIntervalMs: number;
   logger: Logger;
 }
 
-/**
- * The WebSocket side of the gateway: HELLO, heartbeats with zombie detection, and Discord's
- * close codes for malformed input. IDENTIFY is refused with 4004 until accounts exist
- * (issue: accounts and guilds); sessions and dispatch come with the message pipeline.
- */
+/** Query parameters of the gateway URL (`?v=10&encoding=json&compress=zlib-stream`). */
+export function connectionParams(url: string | undefined): { compress: boolean; refusal?: { code: number; reason: string } } {
+  const query = new URL(url ?? "/", "ws://gateway").searchParams;
+  const version = query.get("v");
+  if (version !== null && version !== "10") return { compress: false, refusal: { code: CloseCode.InvalidApiVersion, reason: "Invalid API version." } };
+  const encoding = query.get("encoding");
+  if (encoding !== null && encoding !== "json") return { compress: false, refusal: { code: CloseCode.DecodeError, reason: "Only JSON encoding is supported." } };
+  const compress = query.get("compress");
+  if (compress !== null && compress !== "zlib-stream") return { compress: false, refusal: { code: CloseCode.DecodeError, reason: "Only zlib-stream compression is supported." } };
+  return { compress: compress === "zlib-stream" };
+}
+
+/** The WebSocket listener: one GatewayConnection per client, and the drain on shutdown. */
 export class GatewaySockets {
   private server?: WebSocketServer;
-  private readonly sockets = new Set<WebSocket>();
+  private readonly connections = new Set<GatewayConnection>();
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly options: GatewaySocketsOptions) {}
 
-  get openSessions(): number {
-    return this.sockets.size;
+  get openConnections(): number {
+    return this.connections.size;
   }
 
-  async listen(): Promise<number> {
-    const server = new WebSocketServer({ host: this.options.host, port: this.options.port, maxPayload: 1 << 20 });
+  async listen(context: Omit<GatewayContext, "track">): Promise<number> {
+    // Discord refuses client payloads over 4096 bytes (4002); ws drops far larger frames itself.
+    const server = new WebSocketServer({ host: this.options.host, port: this.options.port, maxPayload: 64 * 1024 });
     this.server = server;
-    server.on("connection", (socket) => this.accept(socket));
+    const ctx: GatewayContext = { ...context, track: (work) => this.track(work) };
+    server.on("connection", (socket: WebSocket, request: IncomingMessage) => {
+      const params = connectionParams(request.url);
+      if (params.refusal) {
+        socket.close(params.refusal.code, params.refusal.reason);
+        return;
+      }
+      const connection = new GatewayConnection(socket, params.compress, ctx);
+      this.connections.add(connection);
+      socket.once("close", () => this.connections.delete(connection));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
       server.once("error", reject);
@@ -35,46 +56,20 @@ export class GatewaySockets {
     return (server.address() as { port: number }).port;
   }
 
-  private accept(socket: WebSocket): void {
-    this.sockets.add(socket);
-    let lastBeat = Date.now();
-    const send = (payload: object) => socket.send(JSON.stringify(payload));
-    // A client that misses a heartbeat interval plus grace is a zombie: drop it.
-    const zombieCheck = setInterval(() => {
-      if (Date.now() - lastBeat > this.options.heartbeatIntervalMs * 1.5) socket.close(CloseCode.SessionTimedOut, "Session timed out");
-    }, this.options.heartbeatIntervalMs);
-    socket.on("close", () => {
-      clearInterval(zombieCheck);
-      this.sockets.delete(socket);
-    });
-    socket.on("message", (data, isBinary) => {
-      const text = isBinary ? undefined : data.toString();
-      if (text === undefined || Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
-        socket.close(CloseCode.DecodeError, "Error while decoding payload.");
-        return;
-      }
-      const payload = parsePayload(text);
-      if (!payload) {
-        socket.close(CloseCode.DecodeError, "Error while decoding payload.");
-        return;
-      }
-      switch (payload.op) {
-        case Op.Heartbeat:
-          lastBeat = Date.now();
-          send({ op: Op.HeartbeatAck });
-          break;
-        case Op.Identify:
-          socket.close(CloseCode.AuthenticationFailed, "Authentication failed.");
-          break;
-        default:
-          socket.close(CloseCode.UnknownOpcode, "Unknown opcode.");
-      }
-    });
-    send({ op: Op.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs }, s: null, t: null });
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch(() => {}).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.close(1001, "Going away");
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  /**
+   * Drain: no new connections; every client is told to RECONNECT (op 7) and resume on another
+   * node, and closed after `graceMs` if it does not go; resolves once their sessions are
+   * detached in the store.
+   */
+  async drain(graceMs = 1000): Promise<void> {
+    const closed = new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await Promise.all([...this.connections].map((c) => c.reconnect(graceMs)));
+    await Promise.all([...this.pending]);
+    await closed;
   }
 }

@@ -1,0 +1,353 @@
+import type { Redis } from "ioredis";
+import { lookupUserSessions, sessionKeys, type UserSession } from "./session-directory.js";
+import type {
+  BufferedDispatch,
+  DeliveryInput,
+  DeliveryOutcome,
+  EndedSession,
+  NewSession,
+  SessionStore,
+  StoredSession,
+} from "./session-store.js";
+
+/**
+ * Sessions in Redis (layout in session-directory.ts and the README). Every multi-key change
+ * is one Lua script, so nodes racing on a session (a resume against a delivery, two
+ * sweepers) always see it whole.
+ *
+ * The scripts build keys from a prefix instead of declaring them: they need a single Redis
+ * (or a Sentinel pair), not Redis Cluster.
+ */
+
+/**
+ * `value` turns a missing field into nil (Redis gives false; the in-process stand-in a null
+ * userdata). Lua 5.1 (Redis) has no `&`: `hasbit` says whether two bit sets share a bit.
+ */
+const HELPERS = `
+local function value(x)
+  if type(x) == 'string' or type(x) == 'number' then return x end
+  return nil
+end
+local function hasbit(a, b)
+  if b == 0 then return true end
+  while a > 0 and b > 0 do
+    if a % 2 == 1 and b % 2 == 1 then return true end
+    a = math.floor(a / 2)
+    b = math.floor(b / 2)
+  end
+  return false
+end`;
+
+/**
+ * KEYS[1] the delivery hash. ARGV: prefix, delivery id, event, data, data without content
+ * ("" none), required intents, ttl, buffer size, guild change ("+id", "-id" or ""), then
+ * (session id, content exempt "1"/"0") per recipient. Returns (seq, instance, variant) per
+ * recipient: seq > 0 assigned now, 0 not for this session (unknown, ended or intents), -1
+ * already delivered.
+ */
+const DELIVER = `${HELPERS}
+local prefix, did, event, data, nodata = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local required, ttl, max, change = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+local out = {}
+local stored = false
+for i = 10, #ARGV, 2 do
+  local sid, exempt = ARGV[i], ARGV[i + 1]
+  local sk = prefix .. 's:' .. sid
+  local meta = redis.call('HMGET', sk, 'intents', 'content', 'instance')
+  local seq, instance, variant = 0, '', 1
+  if value(meta[1]) and hasbit(tonumber(meta[1]), required) then
+    instance = value(meta[3]) or ''
+    if redis.call('HSETNX', KEYS[1], 'r:' .. sid, 1) == 0 then
+      seq = -1
+    else
+      if nodata ~= '' and meta[2] ~= '1' and exempt ~= '1' then variant = 0 end
+      seq = redis.call('HINCRBY', sk, 'seq', 1)
+      local bk = prefix .. 'b:' .. sid
+      local len = redis.call('RPUSH', bk, seq .. '|' .. did .. '|' .. variant)
+      if len > max then redis.call('LTRIM', bk, -max, -1) end
+      if len == 1 then redis.call('EXPIRE', bk, ttl) end
+      if change ~= '' then
+        local gk = prefix .. 'g:' .. sid
+        if string.sub(change, 1, 1) == '+' then redis.call('SADD', gk, string.sub(change, 2)) else redis.call('SREM', gk, string.sub(change, 2)) end
+        redis.call('EXPIRE', gk, ttl)
+      end
+      stored = true
+    end
+  end
+  out[#out + 1] = seq
+  out[#out + 1] = instance
+  out[#out + 1] = variant
+end
+if stored and redis.call('HEXISTS', KEYS[1], 't') == 0 then
+  redis.call('HSET', KEYS[1], 't', event, 'd', data)
+  if nodata ~= '' then redis.call('HSET', KEYS[1], 'n', nodata) end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ttl) end
+return out`;
+
+/**
+ * Attaches a session to this instance (identify or resume). KEYS[1] the session hash. ARGV:
+ * prefix, session id, user id, instance, ttl. Returns false when the session does not exist
+ * or is another user's; else (previous instance, gen, intents, content, bot, shard, seq,
+ * guild ids comma-separated).
+ */
+const TAKE_OVER = `${HELPERS}
+local prefix, sid, user, me, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local sk = KEYS[1]
+local meta = redis.call('HMGET', sk, 'user', 'instance', 'intents', 'content', 'bot', 'shard', 'seq')
+if value(meta[1]) ~= user then return false end
+local old = value(meta[2]) or ''
+local gen = redis.call('HINCRBY', sk, 'gen', 1)
+redis.call('HSET', sk, 'instance', me)
+redis.call('ZREM', prefix .. 'detached', sid)
+if old ~= '' and old ~= me then redis.call('SREM', prefix .. 'i:' .. old, sid) end
+redis.call('SADD', prefix .. 'i:' .. me, sid)
+redis.call('SADD', prefix .. 'instances', me)
+redis.call('HSET', prefix .. 'u:' .. user, sid, me)
+for _, k in ipairs({sk, prefix .. 'b:' .. sid, prefix .. 'g:' .. sid, prefix .. 'u:' .. user}) do redis.call('EXPIRE', k, ttl) end
+local guilds = redis.call('SMEMBERS', prefix .. 'g:' .. sid)
+return {old, gen, value(meta[3]) or '0', value(meta[4]) or '0', value(meta[5]) or '0', value(meta[6]) or '', value(meta[7]) or '0', table.concat(guilds, ',')}`;
+
+/**
+ * Detaches a session from this instance, unless someone took it over since. KEYS[1] the
+ * session hash. ARGV: prefix, session id, instance, gen, end time (ms). Returns 1 if detached.
+ */
+const DETACH = `${HELPERS}
+local prefix, sid, me, gen, ends = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local meta = redis.call('HMGET', KEYS[1], 'instance', 'gen', 'user')
+if value(meta[1]) ~= me or value(meta[2]) ~= gen then return 0 end
+redis.call('HSET', KEYS[1], 'instance', '')
+redis.call('SREM', prefix .. 'i:' .. me, sid)
+redis.call('ZADD', prefix .. 'detached', ends, sid)
+redis.call('HSET', prefix .. 'u:' .. meta[3], sid, '')
+return 1`;
+
+/**
+ * Detaches every session of gateway instances that stopped running (their alive key expired,
+ * or ARGV[5] names one to reset), then ends up to ARGV[3] detached sessions whose time is
+ * up. ARGV: prefix, now (ms), limit, end time of adopted sessions, forced instance ("" none).
+ * Returns (session id, user id, guild ids) per ended session; each is returned to one caller.
+ */
+const SWEEP = `${HELPERS}
+local prefix, now, limit, ends, forced = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+for _, inst in ipairs(redis.call('SMEMBERS', prefix .. 'instances')) do
+  if inst == forced or redis.call('EXISTS', prefix .. 'alive:' .. inst) == 0 then
+    for _, sid in ipairs(redis.call('SMEMBERS', prefix .. 'i:' .. inst)) do
+      local sk = prefix .. 's:' .. sid
+      local meta = redis.call('HMGET', sk, 'instance', 'user')
+      if value(meta[1]) == inst then
+        redis.call('HSET', sk, 'instance', '')
+        redis.call('ZADD', prefix .. 'detached', ends, sid)
+        redis.call('HSET', prefix .. 'u:' .. meta[2], sid, '')
+      end
+    end
+    redis.call('DEL', prefix .. 'i:' .. inst)
+    redis.call('SREM', prefix .. 'instances', inst)
+  end
+end
+local out = {}
+for _, sid in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'detached', '-inf', now, 'LIMIT', 0, limit)) do
+  redis.call('ZREM', prefix .. 'detached', sid)
+  local sk = prefix .. 's:' .. sid
+  local meta = redis.call('HMGET', sk, 'user', 'instance')
+  if value(meta[1]) and (value(meta[2]) or '') == '' then
+    local guilds = redis.call('SMEMBERS', prefix .. 'g:' .. sid)
+    redis.call('DEL', sk, prefix .. 'b:' .. sid, prefix .. 'g:' .. sid)
+    redis.call('HDEL', prefix .. 'u:' .. meta[1], sid)
+    out[#out + 1] = sid
+    out[#out + 1] = meta[1]
+    out[#out + 1] = table.concat(guilds, ',')
+  end
+end
+return out`;
+
+type Scripted = Redis & {
+  chorusDeliver(key: string, ...args: (string | Buffer | number)[]): Promise<(number | string)[]>;
+  chorusTakeOver(key: string, ...args: (string | number)[]): Promise<string[] | null>;
+  chorusDetach(key: string, ...args: (string | number)[]): Promise<number>;
+  chorusSweep(...args: (string | number)[]): Promise<string[]>;
+};
+
+export interface RedisSessionStoreOptions {
+  /** Key prefix (gatewayKeyPrefix). */
+  prefix: string;
+  /** Registry namespace the prefix was made from (for the directory lookup). */
+  namespace?: string;
+  instanceId: string;
+  bufferSize: number;
+  /** Lifetime of session keys without refresh, and of stored dispatches. */
+  ttlSeconds: number;
+}
+
+const csvIds = (csv: string) => (csv ? csv.split(",").map(BigInt) : []);
+const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+export class RedisSessionStore implements SessionStore {
+  private readonly keys: ReturnType<typeof sessionKeys>;
+  private readonly redis: Scripted;
+  private subscriber?: Redis;
+
+  constructor(
+    redis: Redis,
+    private readonly options: RedisSessionStoreOptions,
+  ) {
+    this.keys = sessionKeys(options.prefix);
+    redis.defineCommand("chorusDeliver", { numberOfKeys: 1, lua: DELIVER });
+    redis.defineCommand("chorusTakeOver", { numberOfKeys: 1, lua: TAKE_OVER });
+    redis.defineCommand("chorusDetach", { numberOfKeys: 1, lua: DETACH });
+    redis.defineCommand("chorusSweep", { numberOfKeys: 0, lua: SWEEP });
+    this.redis = redis as Scripted;
+  }
+
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  async create(session: NewSession): Promise<void> {
+    const { keys, options } = this;
+    const sid = session.sessionId;
+    const multi = this.redis.multi().hset(keys.session(sid), {
+      user: session.userId.toString(),
+      intents: String(session.intents),
+      content: session.content ? "1" : "0",
+      bot: session.bot ? "1" : "0",
+      shard: session.shard ? session.shard.join(",") : "",
+      instance: options.instanceId,
+      gen: "1",
+      seq: "1",
+    });
+    multi
+      .hset(keys.delivery(session.ready.deliveryId), { t: "READY", d: toBuffer(session.ready.data) })
+      .rpush(keys.buffer(sid), `1|${session.ready.deliveryId}|1`)
+      .expire(keys.delivery(session.ready.deliveryId), options.ttlSeconds);
+    if (session.guildIds.length > 0) multi.sadd(keys.guilds(sid), ...session.guildIds.map(String));
+    multi
+      .sadd(keys.instance(options.instanceId), sid)
+      .sadd(keys.instances, options.instanceId)
+      .hset(keys.user(session.userId), sid, options.instanceId);
+    for (const key of [keys.session(sid), keys.buffer(sid), keys.guilds(sid), keys.user(session.userId)]) multi.expire(key, options.ttlSeconds);
+    await multi.exec();
+  }
+
+  async deliver(delivery: DeliveryInput): Promise<DeliveryOutcome[]> {
+    const args: (string | Buffer | number)[] = [
+      this.options.prefix,
+      delivery.deliveryId,
+      delivery.event,
+      toBuffer(delivery.data),
+      delivery.dataWithoutContent.length > 0 ? toBuffer(delivery.dataWithoutContent) : "",
+      delivery.intents,
+      this.options.ttlSeconds,
+      this.options.bufferSize,
+      delivery.guildChange ?? "",
+    ];
+    for (const t of delivery.targets) args.push(t.sessionId, t.contentExempt ? "1" : "0");
+    const flat = await this.redis.chorusDeliver(this.keys.delivery(delivery.deliveryId), ...args);
+    const outcomes: DeliveryOutcome[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      outcomes.push({ seq: Number(flat[i]), instance: String(flat[i + 1] ?? ""), withContent: Number(flat[i + 2]) === 1 });
+    }
+    return outcomes;
+  }
+
+  async takeOver(sessionId: string, userId: bigint): Promise<StoredSession | undefined> {
+    const r = await this.redis.chorusTakeOver(
+      this.keys.session(sessionId),
+      this.options.prefix,
+      sessionId,
+      userId.toString(),
+      this.options.instanceId,
+      this.options.ttlSeconds,
+    );
+    if (!r) return undefined;
+    const [previousInstance, gen, intents, content, bot, shard, seq, guilds] = r.map(String);
+    return {
+      userId,
+      previousInstance,
+      gen: Number(gen),
+      intents: Number(intents),
+      content: content === "1",
+      bot: bot === "1",
+      shard: shard ? (shard.split(",").map(Number) as [number, number]) : undefined,
+      seq: Number(seq),
+      guildIds: csvIds(guilds),
+    };
+  }
+
+  async readAfter(sessionId: string, afterSeq: number): Promise<BufferedDispatch[] | undefined> {
+    const entries = await this.redis.lrange(this.keys.buffer(sessionId), 0, -1);
+    const wanted = entries
+      .map((entry) => {
+        const [seq, deliveryId, variant] = entry.split("|");
+        return { seq: Number(seq), deliveryId, withContent: variant === "1" };
+      })
+      .filter((e) => e.seq > afterSeq);
+    if (wanted.length === 0) {
+      const last = Number((await this.redis.hget(this.keys.session(sessionId), "seq")) ?? -1);
+      return last === afterSeq ? [] : undefined;
+    }
+    if (wanted[0].seq !== afterSeq + 1) return undefined;
+    const pipeline = this.redis.pipeline();
+    for (const e of wanted) pipeline.hmgetBuffer(this.keys.delivery(e.deliveryId), "t", e.withContent ? "d" : "n");
+    const payloads = (await pipeline.exec())!;
+    const out: BufferedDispatch[] = [];
+    for (let i = 0; i < wanted.length; i++) {
+      const [err, fields] = payloads[i] as [Error | null, (Buffer | null)[]];
+      if (err || !fields[0] || !fields[1]) return undefined;
+      out.push({ seq: wanted[i].seq, event: fields[0].toString(), data: fields[1] });
+    }
+    return out;
+  }
+
+  async detach(sessionId: string, gen: number, endsAt: number): Promise<boolean> {
+    const r = await this.redis.chorusDetach(this.keys.session(sessionId), this.options.prefix, sessionId, this.options.instanceId, gen, endsAt);
+    return r === 1;
+  }
+
+  async sweep(now: number, adoptedEndAt: number, forcedInstance = "", limit = 200): Promise<EndedSession[]> {
+    const flat = await this.redis.chorusSweep(this.options.prefix, now, limit, adoptedEndAt, forcedInstance);
+    const ended: EndedSession[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      ended.push({ sessionId: String(flat[i]), userId: BigInt(String(flat[i + 1])), guildIds: csvIds(String(flat[i + 2])) });
+    }
+    return ended;
+  }
+
+  async refresh(sessionId: string, userId: bigint): Promise<void> {
+    const { keys } = this;
+    const pipeline = this.redis.pipeline();
+    for (const key of [keys.session(sessionId), keys.buffer(sessionId), keys.guilds(sessionId), keys.user(userId)]) {
+      pipeline.expire(key, this.options.ttlSeconds);
+    }
+    await pipeline.exec();
+  }
+
+  async markAlive(ttlSeconds: number): Promise<void> {
+    await this.redis.multi().set(this.keys.alive(this.options.instanceId), "1", "EX", ttlSeconds).sadd(this.keys.instances, this.options.instanceId).exec();
+  }
+
+  async markGone(): Promise<void> {
+    await this.redis.del(this.keys.alive(this.options.instanceId));
+  }
+
+  async poke(instanceId: string, sessionIds: readonly string[]): Promise<void> {
+    await this.redis.publish(this.keys.poke(instanceId), sessionIds.join(","));
+  }
+
+  async onPoke(handler: (sessionIds: string[]) => void): Promise<void> {
+    const channel = this.keys.poke(this.options.instanceId);
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on("message", (from: string, message: string) => {
+      if (from === channel && message) handler(message.split(","));
+    });
+    await this.subscriber.subscribe(channel);
+  }
+
+  lookupUsers(userIds: readonly bigint[]): Promise<UserSession[]> {
+    return lookupUserSessions(this.redis, userIds, this.options.namespace);
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+  }
+}
