@@ -194,6 +194,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITH CLUSTERING ORDER BY (application_id ASC)`,
     ],
   },
+  {
+    version: 6,
+    name: "message reactions",
+    statements: (ks) => [
+      // One partition per message, a row per (emoji, user): counts are derived from the rows
+      // (count(*) ... GROUP BY emoji), never kept in counters, which cannot be made idempotent
+      // and drift when a write is retried. Concurrent reactions of different users are
+      // different rows, so they never conflict. first_used: when the emoji was first used on
+      // the message (µs since the Unix epoch; an add copies it from the emoji's rows already
+      // there), which orders a message's reactions. Users of one emoji are a clustering range,
+      // ascending (ListReactionUsers). Deleting the message deletes the partition.
+      `CREATE TABLE IF NOT EXISTS ${ks}.message_reactions (
+        channel_id bigint,
+        message_id bigint,
+        emoji text,
+        user_id bigint,
+        first_used bigint,
+        PRIMARY KEY ((channel_id, message_id), emoji, user_id)
+      ) WITH CLUSTERING ORDER BY (emoji ASC, user_id ASC)`,
+      // Set (with IF EXISTS) by a message's first reaction and never cleared: a page of
+      // history reads the reactions of the messages marked so, and nothing for the others.
+      `ALTER TABLE ${ks}.messages ADD IF NOT EXISTS reacted boolean`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

@@ -182,6 +182,25 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX applications_by_owner ON applications (owner_id, application_id);
     `,
   },
+  {
+    version: 6,
+    name: "message reactions",
+    sql: `
+      -- One row per (message, emoji, user), as Cassandra's per-message partition; counts are
+      -- COUNT(*) over the rows. A message's reactions are one index range of the primary key
+      -- (emoji, then user ascending: ListReactionUsers is a range scan). first_used: when the
+      -- emoji was first used on the message (µs since the Unix epoch; an add copies it from
+      -- the emoji's rows already there), which orders a message's reactions.
+      CREATE TABLE message_reactions (
+        channel_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        emoji      TEXT    NOT NULL,
+        user_id    INTEGER NOT NULL,
+        first_used INTEGER NOT NULL,
+        PRIMARY KEY (channel_id, message_id, emoji, user_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */

@@ -11,6 +11,7 @@ import {
   messageFrom,
 } from "./message-codec.js";
 import type { Message, MessagePatch, MessageStore, QueryHook } from "./message-store.js";
+import { orderedReactions, reactionClock, type AddedReaction, type ReactionTally } from "./reactions.js";
 import { appliedMigrations, fromDb, SqliteConnection, toDb } from "./sqlite-schema.js";
 
 export interface SqliteStoreOptions {
@@ -129,6 +130,19 @@ function decodeRow(row: MessageRow): Message {
 
 type Statements = ReturnType<SqliteMessageStore["prepareStatements"]>;
 
+interface TallyRow {
+  message_id: bigint;
+  emoji: string;
+  count: bigint;
+  first_used: bigint;
+}
+
+type MessageKey = { channel_id: bigint; message_id: bigint };
+type ReactionKey = MessageKey & { emoji: string };
+
+/** Message ids as a JSON array of integers, for `IN (SELECT value FROM json_each(?))`. */
+const idList = (messages: readonly Message[]): string => `[${messages.map((m) => toDb(m.id).toString()).join(",")}]`;
+
 /**
  * Messages in an SQLite file through better-sqlite3 (embedded mode), with the semantics of
  * the Cassandra store (message-store.ts; proved by test/conformance.ts):
@@ -145,6 +159,10 @@ type Statements = ReturnType<SqliteMessageStore["prepareStatements"]>;
  * - Pins: setting `pinned` adds or removes the pin row in the same transaction. Re-pinning an
  *   already pinned message keeps its original pinned_at (pinning twice is a no-op), as the
  *   Cassandra store's INSERT ... IF NOT EXISTS does; deleting the message removes its pin.
+ * - Reactions: rows of message_reactions (sqlite-schema.ts, migration 6). Each reaction write
+ *   is one IMMEDIATE transaction that first checks the message exists, so it cannot race a
+ *   delete (which removes the reactions in its own transaction). A read of messages adds one
+ *   statement for all their reactions (grouped by message and emoji).
  *
  * `onQuery` is called once per data SQL statement (the BEGIN/COMMIT of a transaction are not
  * counted; migrations count once per migration step).
@@ -195,6 +213,31 @@ export class SqliteMessageStore implements MessageStore {
         "INSERT INTO pins (channel_id, message_id, pinned_at) VALUES (@channel_id, @message_id, @pinned_at) ON CONFLICT DO NOTHING",
       ),
       unpin: db.prepare<[{ channel_id: bigint; message_id: bigint }]>(`DELETE FROM pins ${where}`),
+      exists: db.prepare<[MessageKey], unknown>(`SELECT 1 FROM messages ${where}`).pluck(),
+      // Zero rows give count 0 and first_used NULL.
+      emojiTally: db.prepare<[ReactionKey], { count: bigint; first_used: bigint | null }>(
+        `SELECT COUNT(*) AS count, MIN(first_used) AS first_used FROM message_reactions ${where} AND emoji = @emoji`,
+      ),
+      addReaction: db.prepare<[ReactionKey & { user_id: bigint; first_used: bigint }]>(
+        `INSERT INTO message_reactions (channel_id, message_id, emoji, user_id, first_used)
+         VALUES (@channel_id, @message_id, @emoji, @user_id, @first_used) ON CONFLICT DO NOTHING`,
+      ),
+      removeReaction: db.prepare<[ReactionKey & { user_id: bigint }]>(
+        `DELETE FROM message_reactions ${where} AND emoji = @emoji AND user_id = @user_id`,
+      ),
+      removeEmoji: db.prepare<[ReactionKey]>(`DELETE FROM message_reactions ${where} AND emoji = @emoji`),
+      removeReactions: db.prepare<[MessageKey]>(`DELETE FROM message_reactions ${where}`),
+      reactionUsers: db.prepare<[ReactionKey & { after: bigint; limit: number }], bigint>(
+        `SELECT user_id FROM message_reactions ${where} AND emoji = @emoji AND user_id > @after ORDER BY user_id LIMIT @limit`,
+      ).pluck(),
+      tallies: db.prepare<[bigint, string], TallyRow>(
+        `SELECT message_id, emoji, COUNT(*) AS count, MIN(first_used) AS first_used FROM message_reactions
+         WHERE channel_id = ? AND message_id IN (SELECT value FROM json_each(?)) GROUP BY message_id, emoji`,
+      ),
+      userReactions: db.prepare<[bigint, string, bigint], { message_id: bigint; emoji: string }>(
+        `SELECT message_id, emoji FROM message_reactions
+         WHERE channel_id = ? AND message_id IN (SELECT value FROM json_each(?)) AND user_id = ?`,
+      ),
       transaction: <T>(work: () => T): T => db.transaction(work).immediate(),
     };
   }
@@ -217,6 +260,33 @@ export class SqliteMessageStore implements MessageStore {
     }
   }
 
+  /** Sets the reactions of freshly decoded `messages` (one statement; none for no messages). */
+  private withReactions(s: Statements, channelId: bigint, messages: Message[]): Message[] {
+    if (messages.length === 0) return messages;
+    this.query("reactions");
+    const byMessage = new Map<bigint, ReactionTally[]>();
+    for (const row of s.tallies.all(toDb(channelId), idList(messages))) {
+      const id = fromDb(row.message_id);
+      let tallies = byMessage.get(id);
+      if (!tallies) byMessage.set(id, (tallies = []));
+      tallies.push({ emoji: row.emoji, count: Number(row.count), firstUsed: row.first_used });
+    }
+    for (const message of messages) message.reactions = orderedReactions(byMessage.get(message.id) ?? []);
+    return messages;
+  }
+
+  /** Runs the write `work` in one IMMEDIATE transaction if the message exists; undefined when it does not. */
+  private onMessage<T>(channelId: bigint, messageId: bigint, work: (s: Statements, key: MessageKey) => T): Promise<T | undefined> {
+    return this.run("reaction", (s) =>
+      s.transaction(() => {
+        const key = { channel_id: toDb(channelId), message_id: toDb(messageId) };
+        this.query("get");
+        if (s.exists.get(key) === undefined) return undefined;
+        return work(s, key);
+      }),
+    );
+  }
+
   insert(message: Message): Promise<void> {
     return this.run("insert", (s) =>
       s.transaction(() => {
@@ -232,7 +302,7 @@ export class SqliteMessageStore implements MessageStore {
     return this.run("get", (s) => {
       this.query("get");
       const row = s.get.get({ channel_id: toDb(channelId), message_id: toDb(messageId) });
-      return row ? decodeRow(row) : undefined;
+      return row ? this.withReactions(s, channelId, [decodeRow(row)])[0] : undefined;
     });
   }
 
@@ -260,7 +330,7 @@ export class SqliteMessageStore implements MessageStore {
         s.update.run(Object.fromEntries([...PATCHABLE, "channel_id", "message_id"].map((c) => [c, row[c as keyof MessageRow]])));
         if ("pinned" in patch) this.syncPin(s, key, merged.pinned);
         // The stored version exactly as a later get reads it back (e.g. ms timestamps).
-        return decodeRow({ ...current, ...row } as MessageRow);
+        return this.withReactions(s, channelId, [decodeRow({ ...current, ...row } as MessageRow)])[0];
       }),
     );
   }
@@ -273,6 +343,8 @@ export class SqliteMessageStore implements MessageStore {
         const { changes } = s.delete.run(key);
         this.query("unpin");
         s.unpin.run(key);
+        this.query("reaction");
+        s.removeReactions.run(key);
         return changes > 0;
       }),
     );
@@ -287,7 +359,7 @@ export class SqliteMessageStore implements MessageStore {
         before === undefined || before > MAX_I64
           ? s.latest.all(toDb(channelId), floor, limit)
           : s.before.all(toDb(channelId), floor, toDb(before), limit);
-      return rows.map(decodeRow);
+      return this.withReactions(s, channelId, rows.map(decodeRow));
     });
   }
 
@@ -298,14 +370,65 @@ export class SqliteMessageStore implements MessageStore {
       // Like listBefore, nothing below the channel's own bucket.
       const floor = toDb(firstIdOfBucket(bucketOf(channelId)));
       const lower = toDb(after) < floor ? floor - 1n : toDb(after);
-      return s.after.all(toDb(channelId), lower, limit).map(decodeRow);
+      return this.withReactions(s, channelId, s.after.all(toDb(channelId), lower, limit).map(decodeRow));
     });
   }
 
   listPinned(channelId: bigint): Promise<Message[]> {
     return this.run("pins", (s) => {
       this.query("pins");
-      return s.pinned.all(toDb(channelId)).map(decodeRow);
+      return this.withReactions(s, channelId, s.pinned.all(toDb(channelId)).map(decodeRow));
+    });
+  }
+
+  addReaction(channelId: bigint, messageId: bigint, emoji: string, userId: bigint): Promise<AddedReaction | undefined> {
+    return this.onMessage(channelId, messageId, (s, key) => {
+      this.query("reactions");
+      const tally = s.emojiTally.get({ ...key, emoji })!;
+      this.query("reaction");
+      // A new emoji is first used now; otherwise the row inherits the emoji's first use.
+      const { changes } = s.addReaction.run({ ...key, emoji, user_id: toDb(userId), first_used: tally.first_used ?? reactionClock() });
+      return { added: changes > 0, count: Number(tally.count) + changes };
+    });
+  }
+
+  removeReaction(channelId: bigint, messageId: bigint, emoji: string, userId: bigint): Promise<boolean | undefined> {
+    return this.onMessage(channelId, messageId, (s, key) => {
+      this.query("reaction");
+      return s.removeReaction.run({ ...key, emoji, user_id: toDb(userId) }).changes > 0;
+    });
+  }
+
+  removeReactions(channelId: bigint, messageId: bigint, emoji: string | undefined): Promise<number | undefined> {
+    return this.onMessage(channelId, messageId, (s, key) => {
+      this.query("reaction");
+      return (emoji === undefined ? s.removeReactions.run(key) : s.removeEmoji.run({ ...key, emoji })).changes;
+    });
+  }
+
+  listReactionUsers(channelId: bigint, messageId: bigint, emoji: string, after: bigint, limit: number): Promise<bigint[] | undefined> {
+    return this.run("reactions", (s) => {
+      const key = { channel_id: toDb(channelId), message_id: toDb(messageId) };
+      this.query("get");
+      if (s.exists.get(key) === undefined) return undefined;
+      this.query("reactions");
+      return s.reactionUsers.all({ ...key, emoji, after: toDb(after), limit }).map(fromDb);
+    });
+  }
+
+  userReactions(channelId: bigint, userId: bigint, messages: readonly Message[]): Promise<Map<bigint, Set<string>>> {
+    return this.run("reactions", (s) => {
+      const mine = new Map<bigint, Set<string>>();
+      const reacted = messages.filter((m) => m.reactions.length > 0);
+      if (reacted.length === 0) return mine;
+      this.query("reactions");
+      for (const row of s.userReactions.all(toDb(channelId), idList(reacted), toDb(userId))) {
+        const id = fromDb(row.message_id);
+        let emojis = mine.get(id);
+        if (!emojis) mine.set(id, (emojis = new Set()));
+        emojis.add(row.emoji);
+      }
+      return mine;
     });
   }
 

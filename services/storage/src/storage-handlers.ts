@@ -6,9 +6,19 @@ import type { Message, MessagePatch, MessageStore } from "./message-store.js";
 import { ReadCoalescer } from "./read-coalescer.js";
 import { historyKey, listHistory, normalizeLimit } from "./history.js";
 import { guarded, invalidArgument, requireId } from "./storage-errors.js";
+import { markMine, normalizeReactionUsersLimit, requireEmoji } from "./reactions.js";
 import type { StorageCounters } from "./storage-metrics.js";
 
 const MAX_BULK_DELETE = 100;
+
+const notFound = (channelId: bigint, messageId: bigint) =>
+  new ConnectError(`message ${messageId} not found in channel ${channelId}`, Code.NotFound);
+
+/** viewer_id: 0 (nobody) or a snowflake. */
+const optionalViewer = (id: bigint): bigint | undefined => (id === 0n ? undefined : requireId("viewer_id", id));
+
+/** A message as stored: reactions are never written through InsertMessage. */
+const withoutReactions = (message: Message): Message => (message.reactions.length === 0 ? message : { ...message, reactions: [] });
 
 /** update_mask paths (snake_case, as in the contract) and the Message field each sets. */
 const UPDATABLE: Record<string, keyof MessagePatch> = {
@@ -38,6 +48,10 @@ function patchFrom(mask: FieldMask | undefined, message: Message | undefined): M
  * its query hook): validation that names the bad
  * field, Discord's history semantics, request coalescing of identical reads, and the mapping
  * of database failures to UNAVAILABLE.
+ *
+ * Reads are coalesced whatever their viewer_id: the shared part (messages with their reaction
+ * counts) is one query for everyone, and Reaction.me is set afterwards, per reader, from one
+ * lookup of the viewer's own reactions on the messages that have any.
  */
 export function createStorageHandlers(
   store: MessageStore,
@@ -56,6 +70,16 @@ export function createStorageHandlers(
       coalescer.written(channelId);
     }
   };
+  // Copies with Reaction.me for the viewer (the coalesced messages are shared, never changed).
+  const forViewer = async (channelId: bigint, viewerId: bigint | undefined, messages: Message[]): Promise<Message[]> => {
+    if (viewerId === undefined || !messages.some((m) => m.reactions.length > 0)) return messages;
+    return markMine(messages, await guarded(() => store.userReactions(channelId, viewerId, messages)));
+  };
+  // A store answer of undefined means the message does not exist (or was deleted): NOT_FOUND.
+  const found = <T>(channelId: bigint, messageId: bigint, result: T | undefined): T => {
+    if (result === undefined) throw notFound(channelId, messageId);
+    return result;
+  };
 
   return {
     getStatus: () => ({
@@ -73,15 +97,17 @@ export function createStorageHandlers(
       requireId("message.author_id", message.authorId);
       if (message.id < message.channelId) throw invalidArgument("message.id", "is older than its channel");
       await write(message.channelId, () => store.insert(message));
-      return { message };
+      return { message: withoutReactions(message) };
     },
 
     async getMessage(req) {
       const channelId = requireId("channel_id", req.channelId);
       const messageId = requireId("message_id", req.messageId);
+      const viewerId = optionalViewer(req.viewerId);
       const message = await read(channelId, `get:${messageId}`, () => store.get(channelId, messageId));
-      if (!message) throw new ConnectError(`message ${messageId} not found in channel ${channelId}`, Code.NotFound);
-      return { message };
+      if (!message) throw notFound(channelId, messageId);
+      const [forReader] = await forViewer(channelId, viewerId, [message]);
+      return { message: forReader };
     },
 
     async updateMessage(req) {
@@ -89,8 +115,7 @@ export function createStorageHandlers(
       const messageId = requireId("message_id", req.messageId);
       const patch = patchFrom(req.updateMask, req.message);
       const message = await write(channelId, () => store.update(channelId, messageId, patch));
-      if (!message) throw new ConnectError(`message ${messageId} not found in channel ${channelId}`, Code.NotFound);
-      return { message };
+      return { message: found(channelId, messageId, message) };
     },
 
     async deleteMessage(req) {
@@ -119,13 +144,54 @@ export function createStorageHandlers(
       const limit = normalizeLimit(req.limit);
       const anchor = req.anchor;
       if (anchor.case !== undefined) requireId(anchor.case, anchor.value);
+      const viewerId = optionalViewer(req.viewerId);
       const messages = await read(channelId, historyKey(anchor, limit), () => listHistory(store, channelId, anchor, limit));
-      return { messages };
+      return { messages: await forViewer(channelId, viewerId, messages) };
     },
 
     async listPinnedMessages(req) {
       const channelId = requireId("channel_id", req.channelId);
-      return { messages: await read(channelId, "pins", () => store.listPinned(channelId)) };
+      const viewerId = optionalViewer(req.viewerId);
+      const messages = await read(channelId, "pins", () => store.listPinned(channelId));
+      return { messages: await forViewer(channelId, viewerId, messages) };
+    },
+
+    async addReaction(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const messageId = requireId("message_id", req.messageId);
+      const emoji = requireEmoji("emoji", req.emoji);
+      const userId = requireId("user_id", req.userId);
+      return found(channelId, messageId, await write(channelId, () => store.addReaction(channelId, messageId, emoji, userId)));
+    },
+
+    async removeReaction(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const messageId = requireId("message_id", req.messageId);
+      const emoji = requireEmoji("emoji", req.emoji);
+      const userId = requireId("user_id", req.userId);
+      const removed = await write(channelId, () => store.removeReaction(channelId, messageId, emoji, userId));
+      return { removed: found(channelId, messageId, removed) };
+    },
+
+    async removeAllReactions(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const messageId = requireId("message_id", req.messageId);
+      const emoji = req.emoji === undefined ? undefined : requireEmoji("emoji", req.emoji);
+      const removed = await write(channelId, () => store.removeReactions(channelId, messageId, emoji));
+      return { removed: found(channelId, messageId, removed) };
+    },
+
+    async listReactionUsers(req) {
+      const channelId = requireId("channel_id", req.channelId);
+      const messageId = requireId("message_id", req.messageId);
+      const emoji = requireEmoji("emoji", req.emoji);
+      const after = req.after === 0n ? 0n : requireId("after", req.after);
+      const limit = normalizeReactionUsersLimit(req.limit);
+      // The emoji goes last: a custom emoji's ":" cannot make two keys alike.
+      const userIds = await read(channelId, `reactions:${messageId}:${after}:${limit}:${emoji}`, () =>
+        store.listReactionUsers(channelId, messageId, emoji, after, limit),
+      );
+      return { userIds: found(channelId, messageId, userIds) };
     },
   };
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { MessageSchema, type Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
+import { MessageSchema, ReactionSchema, type Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { NodeInfoSchema } from "@chorus/contracts/chorus/mesh/v1/node_pb";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
 import { SnowflakeGenerator, snowflakeFromTimestamp } from "@chorus/snowflake";
@@ -120,6 +120,8 @@ export function describeStorageConformance(
     let store: MessageStore;
     let counters: StorageCounters;
     let storage: StorageClient;
+    /** Database queries the store reported, by operation. */
+    const queriesByOperation = new Map<string, number>();
     const generator = new SnowflakeGenerator({ workerId: Math.floor(Math.random() * 32), processId: Math.floor(Math.random() * 32) });
     const snowflake = () => generator.next();
     const author = snowflake();
@@ -129,7 +131,10 @@ export function describeStorageConformance(
       let hook: QueryHook = () => {};
       store = await makeStore((operation) => hook(operation));
       counters = new StorageCounters(store.backend);
-      hook = counters.onQuery;
+      hook = (operation) => {
+        counters.onQuery(operation);
+        queriesByOperation.set(operation, (queriesByOperation.get(operation) ?? 0) + 1);
+      };
       storage = serve(store, counters).client;
     });
 
@@ -693,6 +698,370 @@ export function describeStorageConformance(
         assert.deepEqual(ids(await history({ channelId, anchor: { case: "after", value: 1n } })), [starter.id, ...ids(recent)]);
         assert.deepEqual(ids(await history({ channelId, anchor: { case: "after", value: starter.id }, limit: 2 })), ids(recent.slice(0, 2)));
         assert.deepEqual(ids(await history({ channelId, anchor: { case: "around", value: starter.id }, limit: 3 })), [recent[0].id, starter.id]);
+      });
+    });
+
+    describe("reactions", () => {
+      /** Who reacted, in ascending id order, as ListReactionUsers pages expect. */
+      const ascending = (users: bigint[]) => [...users].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const react = (channelId: bigint, messageId: bigint, emoji: string, userId: bigint) =>
+        storage.addReaction({ channelId, messageId, emoji, userId });
+      const unreact = async (channelId: bigint, messageId: bigint, emoji: string, userId: bigint) =>
+        (await storage.removeReaction({ channelId, messageId, emoji, userId })).removed;
+      const users = async (channelId: bigint, messageId: bigint, emoji: string, page: { after?: bigint; limit?: number } = {}) =>
+        (await storage.listReactionUsers({ channelId, messageId, emoji, ...page })).userIds;
+      /** A message's reactions as [emoji, count, me] (plain values: comparable across reads). */
+      const summary = (m: Message | undefined) => (m?.reactions ?? []).map((r) => [r.emoji, r.count, r.me] as const);
+      const reactionsOf = async (channelId: bigint, messageId: bigint, viewerId = 0n) =>
+        summary((await storage.getMessage({ channelId, messageId, viewerId })).message);
+      const CUSTOM = "party_parrot:1234567890123456789";
+
+      it("adds a reaction once: adding it again changes nothing", async () => {
+        const channelId = snowflake();
+        const [m] = await insert(message(channelId));
+        const user = snowflake();
+        const first = await react(channelId, m.id, "👍", user);
+        assert.deepEqual([first.added, first.count], [true, 1]);
+        const again = await react(channelId, m.id, "👍", user);
+        assert.deepEqual([again.added, again.count], [false, 1], "the same reaction again is no change");
+        assert.deepEqual(await reactionsOf(channelId, m.id), [["👍", 1, false]]);
+        assert.deepEqual(await reactionsOf(channelId, m.id, user), [["👍", 1, true]]);
+        assert.deepEqual(await users(channelId, m.id, "👍"), [user]);
+        const second = await react(channelId, m.id, "👍", snowflake());
+        assert.deepEqual([second.added, second.count], [true, 2]);
+      });
+
+      it("counts per emoji in order of first use, sets me for the viewer on every read, and keeps reactions per message", async () => {
+        const channelId = snowflake();
+        const [m, plain] = await insert(message(channelId, { pinned: true }), message(channelId));
+        const [a, b, c, stranger] = [snowflake(), snowflake(), snowflake(), snowflake()];
+        await react(channelId, m.id, "❤️", b);
+        await react(channelId, m.id, "👍", a);
+        await react(channelId, m.id, CUSTOM, c);
+        assert.equal((await react(channelId, m.id, "👍", c)).count, 2);
+        assert.equal((await react(channelId, m.id, "❤️", a)).count, 2);
+        // The same emoji on another message of the channel is counted there.
+        assert.equal((await react(channelId, plain.id, "👍", stranger)).count, 1);
+
+        assert.deepEqual(await reactionsOf(channelId, m.id), [["❤️", 2, false], ["👍", 2, false], [CUSTOM, 1, false]]);
+        assert.deepEqual(await reactionsOf(channelId, m.id, a), [["❤️", 2, true], ["👍", 2, true], [CUSTOM, 1, false]]);
+        assert.deepEqual(await reactionsOf(channelId, m.id, c), [["❤️", 2, false], ["👍", 2, true], [CUSTOM, 1, true]]);
+        assert.deepEqual(await reactionsOf(channelId, m.id, stranger), [["❤️", 2, false], ["👍", 2, false], [CUSTOM, 1, false]]);
+        assert.deepEqual(await reactionsOf(channelId, plain.id, stranger), [["👍", 1, true]]);
+
+        // History (every anchor) and pins carry the same reactions, me for the viewer.
+        const forA = [["❤️", 2, true], ["👍", 2, true], [CUSTOM, 1, false]];
+        const pages = [
+          await history({ channelId, viewerId: a }),
+          await history({ channelId, viewerId: a, anchor: { case: "before", value: plain.id } }),
+          await history({ channelId, viewerId: a, anchor: { case: "after", value: channelId } }),
+          await history({ channelId, viewerId: a, anchor: { case: "around", value: m.id } }),
+          (await storage.listPinnedMessages({ channelId, viewerId: a })).messages,
+        ];
+        for (const page of pages) {
+          assert.deepEqual(summary(page.find((x) => x.id === m.id)), forA);
+          const other = page.find((x) => x.id === plain.id);
+          if (other) assert.deepEqual(summary(other), [["👍", 1, false]]);
+        }
+        assert.deepEqual(summary((await history({ channelId })).find((x) => x.id === m.id)), [["❤️", 2, false], ["👍", 2, false], [CUSTOM, 1, false]]);
+        assert.deepEqual(summary((await history({ channelId, viewerId: stranger }))[0]), [["👍", 1, true]], "the newest message, for its reactor");
+
+        // An edit keeps the reactions, and its answer carries them.
+        const edited = await storage.updateMessage({ channelId, messageId: m.id, message: { content: "edited" }, updateMask: { paths: ["content"] } });
+        assert.deepEqual(summary(edited.message), [["❤️", 2, false], ["👍", 2, false], [CUSTOM, 1, false]]);
+
+        // The first user of an emoji leaving does not move it: it keeps its place while anyone reacts with it.
+        assert.equal(await unreact(channelId, m.id, "❤️", b), true);
+        assert.deepEqual(await reactionsOf(channelId, m.id, a), [["❤️", 1, true], ["👍", 2, true], [CUSTOM, 1, false]]);
+        // Once nobody reacts with it, it is gone; used again, it comes last.
+        assert.equal(await unreact(channelId, m.id, "❤️", a), true);
+        assert.deepEqual(await reactionsOf(channelId, m.id), [["👍", 2, false], [CUSTOM, 1, false]]);
+        await react(channelId, m.id, "❤️", b);
+        assert.deepEqual(await reactionsOf(channelId, m.id, b), [["👍", 2, false], [CUSTOM, 1, false], ["❤️", 1, true]]);
+      });
+
+      it("ignores reactions given to InsertMessage, and keeps the stored ones when a message is inserted again", async () => {
+        const channelId = snowflake();
+        const m = message(channelId);
+        const res = await storage.insertMessage({ message: { ...m, reactions: [create(ReactionSchema, { emoji: "🙃", count: 7, me: true })] } });
+        assert.deepEqual(res.message?.reactions, [], "the answer is the message as stored");
+        assert.deepEqual(await reactionsOf(channelId, m.id), []);
+        const user = snowflake();
+        await react(channelId, m.id, "🙃", user);
+        await storage.insertMessage({ message: { ...m, content: "replaced", reactions: [create(ReactionSchema, { emoji: "🤖", count: 3 })] } });
+        const got = await get(channelId, m.id);
+        assert.equal(got?.content, "replaced");
+        assert.deepEqual(summary(got), [["🙃", 1, false]]);
+      });
+
+      it("lists the users of one emoji in ascending id, paged with after and limit (default 25, at most 100)", async () => {
+        const channelId = snowflake();
+        const [m] = await insert(message(channelId));
+        // Every other id, so that `id + 1n` is never a reactor.
+        const fire = Array.from({ length: 30 }, () => {
+          snowflake();
+          return snowflake();
+        }).reverse();
+        const party = [snowflake(), fire[3]];
+        await Promise.all(fire.map((u) => react(channelId, m.id, "🔥", u)));
+        await Promise.all(party.map((u) => react(channelId, m.id, "🎉", u)));
+        const sorted = ascending(fire);
+        assert.deepEqual(await users(channelId, m.id, "🔥"), sorted.slice(0, 25), "25 by default");
+        assert.deepEqual(await users(channelId, m.id, "🔥", { after: sorted[24] }), sorted.slice(25));
+        assert.deepEqual(await users(channelId, m.id, "🔥", { limit: 100 }), sorted);
+        assert.deepEqual(await users(channelId, m.id, "🔥", { limit: 1 }), [sorted[0]]);
+        // Paging by 7 with `after`: every user once, in order.
+        const seen: bigint[] = [];
+        for (let page = await users(channelId, m.id, "🔥", { limit: 7 }); page.length > 0; page = await users(channelId, m.id, "🔥", { limit: 7, after: seen[seen.length - 1] })) {
+          assert.ok(page.length <= 7);
+          seen.push(...page);
+          assert.ok(seen.length <= 30, "paging must end");
+        }
+        assert.deepEqual(seen, sorted);
+        // `after` need not be a reactor; past the last one, nothing.
+        assert.deepEqual(await users(channelId, m.id, "🔥", { after: sorted[9] + 1n, limit: 3 }), sorted.slice(10, 13));
+        assert.deepEqual(await users(channelId, m.id, "🔥", { after: sorted[29] }), []);
+        assert.deepEqual(await users(channelId, m.id, "🎉"), ascending(party));
+        assert.deepEqual(await users(channelId, m.id, "🥶"), []);
+        await rejectsWith(storage.listReactionUsers({ channelId, messageId: m.id, emoji: "🔥", limit: 101 }), Code.InvalidArgument, "limit");
+      });
+
+      it("removes one user's reaction, every reaction with one emoji, and every reaction", async () => {
+        const channelId = snowflake();
+        const [m] = await insert(message(channelId));
+        const [a, b, c] = [snowflake(), snowflake(), snowflake()];
+        for (const u of [a, b, c]) await react(channelId, m.id, "👍", u);
+        for (const u of [a, b]) await react(channelId, m.id, "👀", u);
+        await react(channelId, m.id, CUSTOM, c);
+
+        assert.equal(await unreact(channelId, m.id, "👍", b), true);
+        assert.equal(await unreact(channelId, m.id, "👍", b), false, "already removed");
+        assert.equal(await unreact(channelId, m.id, CUSTOM, a), false, "a never reacted with it");
+        assert.equal(await unreact(channelId, m.id, "🫥", a), false, "nobody reacted with it");
+        assert.deepEqual(await reactionsOf(channelId, m.id, b), [["👍", 2, false], ["👀", 2, true], [CUSTOM, 1, false]]);
+        assert.deepEqual(await users(channelId, m.id, "👍"), ascending([a, c]));
+
+        // One emoji: only its reactions go.
+        assert.equal((await storage.removeAllReactions({ channelId, messageId: m.id, emoji: "👀" })).removed, 2);
+        assert.equal((await storage.removeAllReactions({ channelId, messageId: m.id, emoji: "👀" })).removed, 0);
+        assert.deepEqual(await reactionsOf(channelId, m.id), [["👍", 2, false], [CUSTOM, 1, false]]);
+        assert.deepEqual(await users(channelId, m.id, "👀"), []);
+
+        // Everything.
+        assert.equal((await storage.removeAllReactions({ channelId, messageId: m.id })).removed, 3);
+        assert.deepEqual(await reactionsOf(channelId, m.id, a), []);
+        assert.deepEqual(await users(channelId, m.id, "👍"), []);
+        assert.equal((await storage.removeAllReactions({ channelId, messageId: m.id })).removed, 0);
+        // Reacting afterwards starts again from one.
+        assert.deepEqual((await react(channelId, m.id, "👍", a)).count, 1);
+        assert.deepEqual(await reactionsOf(channelId, m.id, a), [["👍", 1, true]]);
+      });
+
+      it("keeps counts right under concurrent adds and removes of different users", async () => {
+        const channelId = snowflake();
+        const [m] = await insert(message(channelId));
+        const first = Array.from({ length: 20 }, () => snowflake());
+        const results = await Promise.all(first.map((u) => react(channelId, m.id, "🚀", u)));
+        assert.ok(results.every((r) => r.added), "each of 20 users added a reaction");
+        assert.ok(results.every((r) => r.count >= 1 && r.count <= 20), `counts seen: ${results.map((r) => r.count)}`);
+        assert.ok(results.some((r) => r.count === 20), "the last add saw all 20");
+        assert.deepEqual(await reactionsOf(channelId, m.id), [["🚀", 20, false]]);
+        assert.deepEqual(await users(channelId, m.id, "🚀", { limit: 100 }), ascending(first));
+
+        // 10 leave while 10 others join and 5 who stay add theirs again: still 20, exactly the right ones.
+        const leaving = first.slice(0, 10);
+        const staying = first.slice(10);
+        const joining = Array.from({ length: 10 }, () => snowflake());
+        const [removed, joined, repeated] = await Promise.all([
+          Promise.all(leaving.map((u) => unreact(channelId, m.id, "🚀", u))),
+          Promise.all(joining.map((u) => react(channelId, m.id, "🚀", u))),
+          Promise.all(staying.slice(0, 5).map((u) => react(channelId, m.id, "🚀", u))),
+        ]);
+        assert.ok(removed.every(Boolean), "every leaving user's reaction was removed");
+        assert.ok(joined.every((r) => r.added), "every joining user's reaction was added");
+        assert.ok(repeated.every((r) => !r.added), "adding an existing reaction again changes nothing");
+        assert.deepEqual(await reactionsOf(channelId, m.id), [["🚀", 20, false]]);
+        assert.deepEqual(await users(channelId, m.id, "🚀", { limit: 100 }), ascending([...staying, ...joining]));
+
+        // One user adding the same reaction 10 times at once counts once.
+        const eager = snowflake();
+        const repeats = await Promise.all(Array.from({ length: 10 }, () => react(channelId, m.id, "🎯", eager)));
+        assert.ok(repeats.some((r) => r.added));
+        assert.deepEqual(await reactionsOf(channelId, m.id, eager), [["🚀", 20, false], ["🎯", 1, true]]);
+      });
+
+      it("answers NOT_FOUND for a missing or deleted message, whose reactions are gone", async () => {
+        const channelId = snowflake();
+        const user = snowflake();
+        const missing = message(channelId);
+        const notFound = async (messageId: bigint) => {
+          await rejectsWith(react(channelId, messageId, "👍", user), Code.NotFound);
+          await rejectsWith(storage.removeReaction({ channelId, messageId, emoji: "👍", userId: user }), Code.NotFound);
+          await rejectsWith(storage.removeAllReactions({ channelId, messageId }), Code.NotFound);
+          await rejectsWith(storage.removeAllReactions({ channelId, messageId, emoji: "👍" }), Code.NotFound);
+          await rejectsWith(storage.listReactionUsers({ channelId, messageId, emoji: "👍" }), Code.NotFound);
+        };
+        await notFound(missing.id);
+        // Nothing was recorded for the missing message: inserted now, it has no reactions.
+        await insert(missing);
+        assert.deepEqual(await reactionsOf(channelId, missing.id), []);
+        assert.deepEqual(await users(channelId, missing.id, "👍"), []);
+        // A message of another channel is not found through this one.
+        const [elsewhere] = await insert(message(snowflake()));
+        await rejectsWith(react(channelId, elsewhere.id, "👍", user), Code.NotFound);
+
+        // Deleted (single and bulk): NOT_FOUND, and inserted again, none of its reactions come back.
+        const [single, bulkA, bulkB] = await insert(message(channelId), message(channelId), message(channelId));
+        const reactors = [snowflake(), snowflake(), snowflake()];
+        for (const m of [single, bulkA, bulkB]) {
+          for (const u of reactors) await react(channelId, m.id, "👍", u);
+          await react(channelId, m.id, CUSTOM, reactors[0]);
+        }
+        assert.equal((await storage.deleteMessage({ channelId, messageId: single.id })).deleted, true);
+        assert.deepEqual([...(await storage.bulkDeleteMessages({ channelId, messageIds: [bulkA.id, bulkB.id] })).deletedIds].sort(), ascending([bulkA.id, bulkB.id]));
+        for (const m of [single, bulkA, bulkB]) {
+          await notFound(m.id);
+          await insert(m);
+          assert.deepEqual(await reactionsOf(channelId, m.id, reactors[0]), [], "no reaction outlives its message");
+          assert.deepEqual(await users(channelId, m.id, "👍"), []);
+          assert.deepEqual(await users(channelId, m.id, CUSTOM), []);
+          assert.deepEqual((await react(channelId, m.id, "👍", user)).count, 1, "counting starts again");
+        }
+      });
+
+      it("leaves no reaction behind when adds race the deletion of their message", async () => {
+        for (let round = 0; round < 3; round++) {
+          const channelId = snowflake();
+          const [m] = await insert(message(channelId));
+          const reactors = Array.from({ length: 20 }, () => snowflake());
+          // Adds spread over 40 ms; the delete lands early, midway or late among them.
+          const adds = Promise.allSettled(reactors.map((u, i) => sleep(i * 2).then(() => react(channelId, m.id, "🏁", u))));
+          await sleep([3, 15, 35][round]);
+          await storage.deleteMessage({ channelId, messageId: m.id });
+          for (const outcome of await adds) {
+            if (outcome.status === "rejected") {
+              assert.ok(outcome.reason instanceof ConnectError && outcome.reason.code === Code.NotFound, `an add failed with ${String(outcome.reason)}`);
+            }
+          }
+          await insert(m);
+          assert.deepEqual(await users(channelId, m.id, "🏁", { limit: 100 }), [], `round ${round}: no reaction survived the delete`);
+          assert.deepEqual(await reactionsOf(channelId, m.id), []);
+        }
+      });
+
+      it("reads a page's reactions with at most one query per message that has reactions, and two with a viewer", async () => {
+        const { channelId, messages } = await channelWith(50);
+        const reactionQueries = async (read: () => Promise<unknown>) => {
+          const before = queriesByOperation.get("reactions") ?? 0;
+          await read();
+          return (queriesByOperation.get("reactions") ?? 0) - before;
+        };
+        const viewer = snowflake();
+        // Without any reaction, a page costs at most one reaction query (none on Cassandra).
+        assert.ok((await reactionQueries(() => history({ channelId, viewerId: viewer }))) <= 1);
+        const reacted = messages.filter((_, i) => i % 5 === 0);
+        for (const m of reacted) {
+          await react(channelId, m.id, "👍", viewer);
+          await react(channelId, m.id, "👎", snowflake());
+        }
+        let page: Message[] = [];
+        const withViewer = await reactionQueries(async () => (page = await history({ channelId, viewerId: viewer })));
+        assert.ok(withViewer <= 2 * reacted.length, `${withViewer} reaction queries for ${reacted.length} messages with reactions`);
+        assert.equal(page.length, 50);
+        for (const m of page) {
+          const expected = reacted.some((r) => r.id === m.id) ? [["👍", 1, true], ["👎", 1, false]] : [];
+          assert.deepEqual(summary(m), expected);
+        }
+        const anonymous = await reactionQueries(() => history({ channelId }));
+        assert.ok(anonymous <= reacted.length, `${anonymous} reaction queries for ${reacted.length} messages with reactions`);
+      });
+
+      it("coalesces reads of different viewers and sets me for each", async () => {
+        const proxy = holdingProxy(store);
+        const local = serve(proxy.store, new StorageCounters(store.backend));
+        const channelId = snowflake();
+        const m = message(channelId);
+        await local.client.insertMessage({ message: m });
+        const [a, b] = [snowflake(), snowflake()];
+        await local.client.addReaction({ channelId, messageId: m.id, emoji: "🅰️", userId: a });
+        await local.client.addReaction({ channelId, messageId: m.id, emoji: "🅱️", userId: b });
+
+        const held = proxy.hold("listBefore");
+        const forA = local.client.listMessages({ channelId, viewerId: a });
+        await within(5000, "the held read's query", held.ran);
+        const forB = local.client.listMessages({ channelId, viewerId: b });
+        try {
+          await sleep(20);
+          assert.equal(local.counters.coalesced, 1n, "the second viewer's read joined the first");
+        } finally {
+          held.release();
+        }
+        assert.deepEqual(summary((await forA).messages[0]), [["🅰️", 1, true], ["🅱️", 1, false]]);
+        assert.deepEqual(summary((await forB).messages[0]), [["🅰️", 1, false], ["🅱️", 1, true]]);
+      });
+
+      it("a read that starts after an acknowledged reaction sees it while an older identical read is in flight", async () => {
+        const proxy = holdingProxy(store);
+        const local = serve(proxy.store, new StorageCounters(store.backend));
+        const channelId = snowflake();
+        const m = message(channelId);
+        await local.client.insertMessage({ message: m });
+        const held = proxy.hold("get");
+        const older = local.client.getMessage({ channelId, messageId: m.id });
+        await within(5000, "the held get's query", held.ran);
+        const user = snowflake();
+        await local.client.addReaction({ channelId, messageId: m.id, emoji: "⚡", userId: user });
+        try {
+          const fresh = await within(5000, "a get started after the reaction", local.client.getMessage({ channelId, messageId: m.id, viewerId: user }));
+          assert.deepEqual(summary(fresh.message), [["⚡", 1, true]]);
+        } finally {
+          held.release();
+        }
+        assert.deepEqual(summary((await older).message), []);
+      });
+
+      it("validates its input, naming the field, and stores nothing for a rejected call", async () => {
+        const channelId = snowflake();
+        const [m] = await insert(message(channelId));
+        const user = snowflake();
+        const tooBig = 1n << 63n;
+        const messageId = m.id;
+        for (const [field, req] of [
+          ["channel_id", { channelId: 0n, messageId, emoji: "👍", userId: user }],
+          ["message_id", { channelId, messageId: 0n, emoji: "👍", userId: user }],
+          ["emoji", { channelId, messageId, emoji: "", userId: user }],
+          ["emoji", { channelId, messageId, emoji: "x".repeat(101), userId: user }],
+          ["emoji", { channelId, messageId, emoji: "😀".repeat(101), userId: user }],
+          ["emoji", { channelId, messageId, emoji: "bad\nemoji", userId: user }],
+          ["user_id", { channelId, messageId, emoji: "👍", userId: 0n }],
+          ["user_id", { channelId, messageId, emoji: "👍", userId: tooBig }],
+        ] as const) {
+          await rejectsWith(storage.addReaction(req), Code.InvalidArgument, field);
+          await rejectsWith(storage.removeReaction(req), Code.InvalidArgument, field);
+        }
+        await rejectsWith(storage.removeAllReactions({ channelId: 0n, messageId }), Code.InvalidArgument, "channel_id");
+        await rejectsWith(storage.removeAllReactions({ channelId, messageId: 0n }), Code.InvalidArgument, "message_id");
+        await rejectsWith(storage.removeAllReactions({ channelId, messageId, emoji: "" }), Code.InvalidArgument, "emoji");
+        await rejectsWith(storage.listReactionUsers({ channelId: 0n, messageId, emoji: "👍" }), Code.InvalidArgument, "channel_id");
+        await rejectsWith(storage.listReactionUsers({ channelId, messageId: 0n, emoji: "👍" }), Code.InvalidArgument, "message_id");
+        await rejectsWith(storage.listReactionUsers({ channelId, messageId, emoji: "" }), Code.InvalidArgument, "emoji");
+        await rejectsWith(storage.listReactionUsers({ channelId, messageId, emoji: "👍", after: tooBig }), Code.InvalidArgument, "after");
+        await rejectsWith(storage.listReactionUsers({ channelId, messageId, emoji: "👍", limit: 101 }), Code.InvalidArgument, "limit");
+        await rejectsWith(storage.getMessage({ channelId, messageId, viewerId: tooBig }), Code.InvalidArgument, "viewer_id");
+        await rejectsWith(storage.listMessages({ channelId, viewerId: tooBig }), Code.InvalidArgument, "viewer_id");
+        await rejectsWith(storage.listPinnedMessages({ channelId, viewerId: tooBig }), Code.InvalidArgument, "viewer_id");
+        assert.deepEqual(await reactionsOf(channelId, messageId), [], "nothing was stored");
+
+        // At the limits: 100 characters (code points, so 100 astral emoji too), custom and ZWJ emoji.
+        const family = "👨‍👩‍👧‍👦";
+        for (const emoji of ["x".repeat(100), "😀".repeat(100), family, CUSTOM]) {
+          assert.equal((await react(channelId, messageId, emoji, user)).added, true, `${emoji} is accepted`);
+          assert.deepEqual(await users(channelId, messageId, emoji), [user]);
+        }
+        assert.deepEqual(
+          (await reactionsOf(channelId, messageId, user)).map(([emoji]) => emoji),
+          ["x".repeat(100), "😀".repeat(100), family, CUSTOM],
+        );
       });
     });
 

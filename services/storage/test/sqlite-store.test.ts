@@ -16,6 +16,7 @@ import { SQLITE_MIGRATIONS } from "../src/sqlite-schema.js";
 import { SqliteMessageStore } from "../src/sqlite-store.js";
 import { StoreUnavailableError } from "../src/storage-errors.js";
 import { describeStorageConformance } from "./conformance.js";
+import { databaseAtVersion } from "./sqlite-fixture.js";
 
 const conformanceDir = mkdtempSync(join(tmpdir(), "chorus-sqlite-conformance-"));
 
@@ -83,6 +84,30 @@ describe("SQLite message store", () => {
     db = rawDb(path);
     assert.deepEqual(db.prepare("SELECT version, applied_at FROM schema_migrations ORDER BY version").all(), recorded, "rows untouched");
     db.close();
+  });
+
+  it("upgrades a database made before reactions: its messages read with none and take reactions", async () => {
+    const path = join(dir, "before-reactions.db");
+    const channelId = ids.next();
+    const messageId = ids.next();
+    // A database as the previous release left it: migrations 1 to 5, with a message.
+    const old = databaseAtVersion(path, 5);
+    old
+      .prepare("INSERT INTO messages (channel_id, message_id, bucket, author_id, content) VALUES (?, ?, ?, ?, ?)")
+      .run(channelId, messageId, bucketOf(messageId), 3n, "from before");
+    old.close();
+    const store = new SqliteMessageStore({ path });
+    await store.open();
+    try {
+      assert.deepEqual(store.appliedMigrations(), SQLITE_MIGRATIONS.map((m) => m.version));
+      const before = await store.get(channelId, messageId);
+      assert.equal(before?.content, "from before");
+      assert.deepEqual(before?.reactions, []);
+      assert.deepEqual(await store.addReaction(channelId, messageId, "👍", 4n), { added: true, count: 1 });
+      assert.deepEqual((await store.listBefore(channelId, undefined, 10))[0].reactions.map((r) => [r.emoji, r.count]), [["👍", 1]]);
+    } finally {
+      await store.close();
+    }
   });
 
   it("uses the WAL journal", async () => {
