@@ -30,6 +30,14 @@ const MAX_PINS = 50;
 const BULK_DELETE_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
 const DISCORD_EPOCH_MS = 1420070400000n;
 const MESSAGE_TYPE_REPLY = 19;
+/** Distinct emojis one message may carry. */
+const MAX_REACTION_EMOJIS = 20;
+
+/** Discord's emoji object of a reaction: "name:id" for a custom emoji, else a Unicode one. */
+export function discordEmoji(emoji: string): { id: string | null; name: string } {
+  const custom = /^(.+):(\d+)$/.exec(emoji);
+  return custom ? { id: custom[2], name: custom[1] } : { id: null, name: emoji };
+}
 
 const unknownMessage = () => guildError(Code.NotFound, Codes.UnknownMessage, "Unknown Message");
 
@@ -87,9 +95,11 @@ export class GuildMessages {
       case "triggerTyping":
         return this.typing(ctx);
       case "addReaction":
+        return this.react(ctx, c.value.messageId, c.value.emoji);
       case "removeReaction":
+        return this.unreact(ctx, c.value.messageId, c.value.emoji, c.value.userId === 0n ? ctx.actorId : c.value.userId);
       case "removeAllReactions":
-        throw new ConnectError("reactions are not served yet", Code.Unimplemented);
+        return this.clearReactions(ctx, c.value.messageId, c.value.emoji);
       default:
         throw invalidField("command", "Name a command.");
     }
@@ -244,7 +254,91 @@ export class GuildMessages {
     return create(MessageCommandResultSchema, { result: { case: "changed", value: 0 } });
   }
 
+  private async react(ctx: Context, messageId: bigint, emoji: string): Promise<MessageCommandResult> {
+    if (!has(ctx.perms, Permission.ReadMessageHistory)) throw missingPermissions();
+    const message = await this.find(ctx.channelId, messageId);
+    const existing = message.reactions.some((r) => r.emoji === emoji);
+    // Adding to an existing reaction needs no ADD_REACTIONS, as in Discord; a new emoji does.
+    if (!existing && !has(ctx.perms, Permission.AddReactions)) throw missingPermissions();
+    if (!existing && message.reactions.length >= MAX_REACTION_EMOJIS) throw refused(Codes.MaximumNumberOfReactionsReached, "Maximum number of reactions reached (20)");
+    const added = this.storage(ctx.channelId)
+      .addReaction({ channelId: ctx.channelId, messageId, emoji, userId: ctx.actorId })
+      .then((r) => r.added);
+    this.publish(
+      ctx,
+      `r:${messageId}:${emoji}:${ctx.actorId}:add:${Date.now()}`,
+      added.then(async (yes) => {
+        if (!yes) return [];
+        const users = await this.options.users.lookup([ctx.actorId]);
+        const member = ctx.model.members.get(ctx.actorId);
+        const data = {
+          user_id: String(ctx.actorId),
+          channel_id: String(ctx.channelId),
+          message_id: String(messageId),
+          message_author_id: String(message.authorId),
+          emoji: discordEmoji(emoji),
+          burst: false,
+          type: 0,
+          ...this.guildField(ctx),
+          ...(member ? { member: discordMember(member, users) } : {}),
+        };
+        return [this.plain(ctx, "MESSAGE_REACTION_ADD", data, this.reactionIntents(ctx))];
+      }),
+    );
+    return create(MessageCommandResultSchema, { result: { case: "changed", value: (await added) ? 1 : 0 } });
+  }
+
+  private async unreact(ctx: Context, messageId: bigint, emoji: string, userId: bigint): Promise<MessageCommandResult> {
+    if (userId !== ctx.actorId && (ctx.private || !has(ctx.perms, Permission.ManageMessages))) throw missingPermissions();
+    const removed = this.storage(ctx.channelId)
+      .removeReaction({ channelId: ctx.channelId, messageId, emoji, userId })
+      .then((r) => r.removed);
+    this.publish(
+      ctx,
+      `r:${messageId}:${emoji}:${userId}:remove:${Date.now()}`,
+      removed.then((yes) =>
+        yes
+          ? [
+              this.plain(
+                ctx,
+                "MESSAGE_REACTION_REMOVE",
+                { user_id: String(userId), channel_id: String(ctx.channelId), message_id: String(messageId), emoji: discordEmoji(emoji), burst: false, type: 0, ...this.guildField(ctx) },
+                this.reactionIntents(ctx),
+              ),
+            ]
+          : [],
+      ),
+    );
+    return create(MessageCommandResultSchema, { result: { case: "changed", value: (await removed) ? 1 : 0 } });
+  }
+
+  private async clearReactions(ctx: Context, messageId: bigint, emoji: string | undefined): Promise<MessageCommandResult> {
+    if (ctx.private || !has(ctx.perms, Permission.ManageMessages)) throw missingPermissions();
+    const removed = this.storage(ctx.channelId)
+      .removeAllReactions({ channelId: ctx.channelId, messageId, emoji })
+      .then((r) => r.removed);
+    const base = { channel_id: String(ctx.channelId), message_id: String(messageId), ...this.guildField(ctx) };
+    this.publish(
+      ctx,
+      `r:${messageId}:${emoji ?? "*"}:clear:${Date.now()}`,
+      removed.then((n) =>
+        n === 0
+          ? []
+          : [
+              emoji === undefined
+                ? this.plain(ctx, "MESSAGE_REACTION_REMOVE_ALL", base, this.reactionIntents(ctx))
+                : this.plain(ctx, "MESSAGE_REACTION_REMOVE_EMOJI", { ...base, emoji: discordEmoji(emoji) }, this.reactionIntents(ctx)),
+            ],
+      ),
+    );
+    return create(MessageCommandResultSchema, { result: { case: "changed", value: await removed } });
+  }
+
   // --- helpers ----------------------------------------------------------------------------
+
+  private reactionIntents(ctx: Context): number {
+    return ctx.private ? Intent.DirectMessageReactions : Intent.GuildMessageReactions;
+  }
 
   private async find(channelId: bigint, messageId: bigint): Promise<Message> {
     try {
