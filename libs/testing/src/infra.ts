@@ -48,3 +48,31 @@ export async function requireCassandra(): Promise<string[]> {
 export function testNamespace(): string {
   return `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+export function redisUrl(): string {
+  return process.env.CHORUS_REDIS_URL ?? "redis://127.0.0.1:6379";
+}
+
+/** Fails with instructions unless Redis answers PING at CHORUS_REDIS_URL (default redis://127.0.0.1:6379). */
+export async function requireRedis(): Promise<string> {
+  const url = redisUrl();
+  const u = new URL(url);
+  const { connect } = await import("node:net");
+  await new Promise<void>((resolve, reject) => {
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new Error(`Redis is not reachable at ${url} (${why}); start it with \`npm run infra -- up redis\` (or run the whole suite with \`npm test\`, which starts it)`));
+    };
+    const socket = connect({ host: u.hostname || "127.0.0.1", port: Number(u.port || 6379) });
+    socket.setTimeout(2000, () => fail("timeout"));
+    socket.once("error", (err) => fail(err.message));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (chunk) => {
+      if (chunk.toString().startsWith("+PONG") || chunk.toString().startsWith("-NOAUTH")) {
+        socket.end();
+        resolve();
+      } else fail(`unexpected answer ${JSON.stringify(chunk.toString())}`);
+    });
+  });
+  return url;
+}

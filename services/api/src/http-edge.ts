@@ -23,7 +23,7 @@ export const DISCORD_API_PREFIXES = ["/api/v10", "/api"] as const;
 export async function startHttpEdge(ctx: ServiceContext, options: HttpEdgeOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   await app.register(fastifyConnectPlugin, { routes: options.routes, interceptors: [serverObservability()] });
-  for (const prefix of DISCORD_API_PREFIXES) await app.register(discordApi(options.discord), { prefix });
+  for (const prefix of DISCORD_API_PREFIXES) await app.register(discordApi(options.discord, ctx.registry), { prefix });
 
   app.get("/healthz", async (_req, reply) => {
     const services = await probeServices(ctx);

@@ -49,5 +49,3 @@ export function checkIntents(intents: number, holder: IntentsHolder): number | u
  */
 export const seesContent = (intents: number, bot: boolean) => !bot || (intents & GatewayIntentBits.MessageContent) !== 0;
 
-/** Whether a session with `intents` gets an event that needs one of `required` (0: everyone). */
-export const wantsEvent = (intents: number, required: number) => required === 0 || (intents & required) !== 0;

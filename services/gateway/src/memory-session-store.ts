@@ -194,7 +194,8 @@ export class MemorySessionStore implements SessionStore {
 
   async sweep(now: number, adoptedEndAt: number, forcedInstance = "", limit = 200): Promise<EndedSession[]> {
     const { sessions, detached, alive, deliveries, users } = this.space;
-    const dead = (instance: string) => instance !== "" && (instance === forcedInstance || (alive.get(instance) ?? 0) <= now);
+    const clock = Date.now();
+    const dead = (instance: string) => instance !== "" && (instance === forcedInstance || (alive.get(instance) ?? 0) <= clock);
     for (const [sessionId, session] of sessions) {
       if (dead(session.instance)) {
         session.instance = "";
@@ -214,7 +215,7 @@ export class MemorySessionStore implements SessionStore {
       if (users.get(session.userId)?.size === 0) users.delete(session.userId);
       ended.push({ sessionId, userId: session.userId, guildIds: [...session.guilds] });
     }
-    for (const [id, delivery] of deliveries) if (delivery.expiresAt <= now) deliveries.delete(id);
+    for (const [id, delivery] of deliveries) if (delivery.expiresAt <= clock) deliveries.delete(id);
     return ended;
   }
 

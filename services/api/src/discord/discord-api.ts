@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Logger } from "@chorus/mesh";
+import type { Logger, ServiceRegistry } from "@chorus/mesh";
 import type { Accounts } from "../accounts/accounts.js";
 import type { Guilds } from "../guilds/guilds.js";
 import type { Applications } from "../applications/applications.js";
@@ -7,6 +7,7 @@ import type { Relationships } from "../relationships/relationships.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
+import { gatewayRoutes } from "./routes/gateway.js";
 import { guildApiRoutes } from "./routes/guild-api.js";
 import { oauth2Routes } from "./routes/oauth2.js";
 import { relationshipRoutes } from "./routes/relationships.js";
@@ -26,7 +27,7 @@ export interface DiscordApiDependencies {
  * here; this scope answers every error, including unknown routes and unparsable bodies, in
  * Discord's JSON error format.
  */
-export function discordApi(deps: DiscordApiDependencies) {
+export function discordApi(deps: DiscordApiDependencies, registry?: ServiceRegistry) {
   return async (app: FastifyInstance) => {
     // An empty JSON body (a POST with a content type and nothing else) counts as no body, as
     // Discord treats it; anything else goes through fastify's safe JSON parser.
@@ -53,5 +54,6 @@ export function discordApi(deps: DiscordApiDependencies) {
     await app.register(relationshipRoutes(deps.accounts, deps.relationships));
     await app.register(applicationRoutes(deps.accounts, deps.applications));
     await app.register(oauth2Routes(deps.accounts, deps.applications));
+    if (registry) await app.register(gatewayRoutes(deps.accounts, registry));
   };
 }

@@ -1,0 +1,47 @@
+// Accounts, guilds and bots through the api's Discord REST routes, for the gateway suites.
+import assert from "node:assert/strict";
+
+let users = 0;
+
+export class ChorusHttp {
+  constructor(readonly baseUrl: string) {}
+
+  async call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = token;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(`${this.baseUrl}/api/v10${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  async ok(method: string, path: string, token?: string, body?: unknown): Promise<any> {
+    const res = await this.call(method, path, token, body);
+    assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** A new person: its token and user id. */
+  async register(): Promise<{ token: string; id: string }> {
+    const name = `gw${process.pid}x${Date.now().toString(36)}x${users++}`;
+    const body = await this.ok("POST", "/auth/register", undefined, { username: name, email: `${name}@example.com`, password: "correct horse battery" });
+    const me = await this.ok("GET", "/users/@me", body.token);
+    return { token: body.token, id: me.id };
+  }
+
+  async createGuild(token: string, name = "Gateway guild"): Promise<string> {
+    return (await this.ok("POST", "/guilds", token, { name })).id;
+  }
+
+  /** A bot of a new application owned by `ownerToken`: its token and id (= the application's). */
+  async createBot(ownerToken: string): Promise<{ token: string; id: string }> {
+    const app = await this.ok("POST", "/applications", ownerToken, { name: `Bot ${users++}` });
+    const bot = await this.ok("POST", `/applications/${app.id}/bot`, ownerToken);
+    return { token: bot.token, id: app.id };
+  }
+
+  /** Adds a bot to a guild the way its owner would (OAuth2 bot authorization). */
+  async addBot(ownerToken: string, botId: string, guildId: string): Promise<void> {
+    await this.ok("POST", `/oauth2/authorize?client_id=${botId}&scope=bot&permissions=1024`, ownerToken, { guild_id: guildId, permissions: "1024", authorize: true });
+  }
+}

@@ -1,0 +1,228 @@
+// The gateway in embedded mode (`npm start`'s process: every service in one process, sessions
+// in memory): the protocol as Discord clients see it, driven through the public ports.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { ApplicationFlags, GatewayIntentBits as I } from "discord-api-types/v10";
+import { GatewayService } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
+import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
+import { startEmbeddedChorus, waitFor, type EmbeddedChorusProcess } from "@chorus/testing";
+import { ChorusHttp } from "./chorus-http.js";
+import { GatewayClient, connectSession, identifyCloseCode } from "./gateway-client.js";
+
+const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
+let deliveries = 0;
+const deliveryId = () => `test-${process.pid}-${deliveries++}`;
+
+describe("gateway (embedded mode)", () => {
+  let chorus: EmbeddedChorusProcess;
+  let http: ChorusHttp;
+  let ws: string;
+  let gateway: Client<typeof GatewayService>;
+  let guildNode: Client<typeof GuildService>;
+  let accounts: Client<typeof AccountStorageService>;
+
+  before(async () => {
+    chorus = await startEmbeddedChorus({ CHORUS_GATEWAY_RESUME_WINDOW_MS: "5000" });
+    http = new ChorusHttp(`http://127.0.0.1:${chorus.ports.http}`);
+    ws = `ws://127.0.0.1:${chorus.ports.gateway}`;
+    const transport = createConnectTransport({ baseUrl: `http://127.0.0.1:${chorus.ports.grpc}`, httpVersion: "1.1" });
+    gateway = createClient(GatewayService, transport);
+    guildNode = createClient(GuildService, transport);
+    accounts = createClient(AccountStorageService, transport);
+  });
+  after(() => chorus?.stop());
+
+  it("HELLO, IDENTIFY → READY then GUILD_CREATE for a guild made through the api, HEARTBEAT → ACK", async () => {
+    const ada = await http.register();
+    const guildId = await http.createGuild(ada.token, "Ada's place");
+    const client = await new GatewayClient(ws).open();
+    const hello = await client.next("HELLO", (p) => p.op === 10);
+    assert.equal(hello.d.heartbeat_interval, 41_250);
+    client.identify(ada.token, I.Guilds | I.GuildMessages);
+    const ready = await client.dispatch("READY");
+    assert.equal(ready.s, 1);
+    assert.equal(ready.d.v, 10);
+    assert.equal(ready.d.user.id, ada.id);
+    assert.deepEqual(ready.d.guilds, [{ id: guildId, unavailable: true }]);
+    assert.match(ready.d.session_id, /^[0-9a-f]{32}$/);
+    assert.equal(ready.d.resume_gateway_url, ws);
+    assert.equal(ready.d.application, undefined, "a person has no application");
+    const created = await client.dispatch("GUILD_CREATE");
+    assert.equal(created.s, 2);
+    assert.equal(created.d.id, guildId);
+    assert.equal(created.d.name, "Ada's place");
+    assert.equal(created.d.unavailable, false);
+    assert.equal(created.d.large, false);
+    assert.equal(created.d.member_count, 1);
+    assert.deepEqual(created.d.members.map((m: any) => m.user.id), [ada.id]);
+    assert.ok(created.d.channels.length >= 1 && created.d.channels.every((c: any) => c.guild_id === guildId));
+    assert.ok(created.d.roles.some((r: any) => r.id === guildId), "the @everyone role");
+    for (const key of ["joined_at", "threads", "presences", "voice_states"]) assert.ok(key in created.d, key);
+    // The guild's owner now lists the session as online.
+    const online = await guildNode.listOnline({ guildId: BigInt(guildId) });
+    assert.deepEqual(online.sessions.map((s) => s.sessionId), [ready.d.session_id]);
+
+    const before = client.received.length;
+    client.send({ op: 1, d: 2 });
+    await client.next("HEARTBEAT_ACK", (p) => p.op === 11, before);
+    // A normal close ends the session: the owner forgets it.
+    client.close(1000);
+    await waitFor("the session to go offline", async () => (await guildNode.listOnline({ guildId: BigInt(guildId) })).sessions.length === 0);
+  });
+
+  it("closes with Discord's codes: 4004 bad token, 4005 double identify, 4013 invalid intents, 4002 oversized or undecodable, 4001 unknown opcode, 4003 before identify", async () => {
+    const ada = await http.register();
+    const properties = { os: "linux" };
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: "not-a-token", intents: 1, properties } }), 4004);
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: `${ada.token.split(".")[0]}.${"x".repeat(43)}`, intents: 1, properties } }), 4004);
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: ada.token, intents: 1 << 17, properties } }), 4013);
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: ada.token, properties } }), 4002);
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: ada.token, intents: 1, properties, pad: "x".repeat(5000) } }), 4002);
+    assert.equal(await identifyCloseCode(ws, "{not json"), 4002);
+    assert.equal(await identifyCloseCode(ws, { op: 99 }), 4001);
+    assert.equal(await identifyCloseCode(ws, { op: 3, d: { status: "online" } }), 4003);
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: ada.token, intents: 1, properties, shard: [1, 1] } }), 4010);
+
+    const { client } = await connectSession(ws, ada.token, I.Guilds);
+    client.identify(ada.token, I.Guilds);
+    assert.equal(await client.closeCode(), 4005);
+  });
+
+  it("rate limit: the 121st payload within 60 s closes with 4008", async () => {
+    const client = await new GatewayClient(ws).open();
+    await client.next("HELLO", (p) => p.op === 10);
+    for (let i = 0; i < 121; i++) client.send({ op: 1, d: null });
+    assert.equal(await client.closeCode(), 4008);
+    assert.equal(client.received.filter((p) => p.op === 11).length, 120);
+  });
+
+  it("privileged intents: 4014 for a bot whose application does not enable them; READY with its application once it does", async () => {
+    const owner = await http.register();
+    const bot = await http.createBot(owner.token);
+    const properties = { os: "linux" };
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: bot.token, intents: I.Guilds | I.MessageContent, properties } }), 4014);
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: `Bot ${bot.token}`, intents: I.GuildMembers, properties } }), 4014);
+    const flags = BigInt(ApplicationFlags.GatewayMessageContentLimited);
+    await accounts.updateApplication({ applicationId: BigInt(bot.id), application: { flags }, updateMask: { paths: ["flags"] } });
+    const { ready } = await connectSession(ws, `Bot ${bot.token}`, I.Guilds | I.MessageContent);
+    assert.deepEqual(ready.d.application, { id: bot.id, flags: Number(flags) });
+    assert.equal(ready.d.user.bot, true);
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: bot.token, intents: I.GuildMembers, properties } }), 4014, "only the intent its flag enables");
+  });
+
+  it("Deliver: numbered per session, filtered by intents, content hidden from bots without MESSAGE_CONTENT, sent once per delivery id", async () => {
+    const owner = await http.register();
+    const person = await connectSession(ws, owner.token, I.GuildMessages);
+    const botAccount = await http.createBot(owner.token);
+    const bot = await connectSession(ws, botAccount.token, I.GuildMessages);
+    const exemptBotAccount = await http.createBot(owner.token);
+    const exemptBot = await connectSession(ws, exemptBotAccount.token, I.GuildMessages);
+    const other = await connectSession(ws, owner.token, I.Guilds);
+    const sessions = [person, bot, exemptBot, other];
+    const recipients = sessions.map((s) => ({ sessionId: s.sessionId, userId: BigInt(s.userId) }));
+    const firstSeqs = sessions.map((s) => s.client.dispatches().at(-1)!.s!);
+
+    const id = deliveryId();
+    const message = { data: bytes({ id: "1", content: "secret" }), dataWithoutContent: bytes({ id: "1", content: "" }) };
+    const request = { deliveryId: id, event: "MESSAGE_CREATE", ...message, intents: I.GuildMessages, recipients, contentExemptUserIds: [BigInt(exemptBotAccount.id)] };
+    const answer = await gateway.deliver(request);
+    assert.deepEqual([answer.sent, answer.buffered], [3, 0]);
+    const got = await Promise.all(sessions.slice(0, 3).map((s) => s.client.dispatch("MESSAGE_CREATE")));
+    assert.deepEqual(got.map((p) => p.d.content), ["secret", "", "secret"]);
+    assert.deepEqual(got.map((p) => p.s), firstSeqs.slice(0, 3).map((s) => s + 1));
+
+    // A retry of the same delivery reaches nobody again.
+    assert.deepEqual((await gateway.deliver(request)).sent, 0);
+    // Without required intents everyone gets it; `other` (no GUILD_MESSAGES) got nothing before.
+    await gateway.deliver({ deliveryId: deliveryId(), event: "CHANNEL_CREATE", data: bytes({ id: "2" }), recipients });
+    const channelEvents = await Promise.all(sessions.map((s) => s.client.dispatch("CHANNEL_CREATE")));
+    assert.deepEqual(channelEvents.map((p) => p.s), [firstSeqs[0] + 2, firstSeqs[1] + 2, firstSeqs[2] + 2, firstSeqs[3] + 1]);
+    assert.equal(other.client.dispatches().filter((p) => p.t === "MESSAGE_CREATE").length, 0);
+    for (const s of sessions) assert.equal(s.client.dispatches().filter((p) => p.t === "MESSAGE_CREATE").length, s === other ? 0 : 1);
+    // Malformed deliveries name the field.
+    await assert.rejects(gateway.deliver({ deliveryId: deliveryId(), event: 'X","s":1', data: bytes({}), recipients }), /event/);
+    await assert.rejects(gateway.deliver({ deliveryId: "", event: "X", data: bytes({}), recipients }), /delivery_id/);
+  });
+
+  it("RESUME replays what the session missed, then RESUMED; an unknown session gets INVALID_SESSION", async () => {
+    const ada = await http.register();
+    const first = await connectSession(ws, ada.token, I.Guilds);
+    const lastSeq = first.client.dispatches().at(-1)!.s!;
+    first.client.close(4200);
+    await first.client.closeCode();
+    const recipients = [{ sessionId: first.sessionId, userId: BigInt(ada.id) }];
+    for (let i = 1; i <= 3; i++) {
+      const answer = await gateway.deliver({ deliveryId: deliveryId(), event: "CHANNEL_UPDATE", data: bytes({ n: i }), recipients });
+      assert.deepEqual([answer.sent, answer.buffered], [0, 1]);
+    }
+    const again = await new GatewayClient(ws).open();
+    await again.next("HELLO", (p) => p.op === 10);
+    again.send({ op: 6, d: { token: ada.token, session_id: first.sessionId, seq: lastSeq } });
+    await again.dispatch("RESUMED");
+    const replayed = again.dispatches().filter((p) => p.t === "CHANNEL_UPDATE");
+    assert.deepEqual(replayed.map((p) => [p.s, p.d.n]), [
+      [lastSeq + 1, 1],
+      [lastSeq + 2, 2],
+      [lastSeq + 3, 3],
+    ]);
+    assert.equal(again.dispatches().at(-1)!.t, "RESUMED");
+    // Live again on the new connection.
+    await gateway.deliver({ deliveryId: deliveryId(), event: "CHANNEL_UPDATE", data: bytes({ n: 4 }), recipients });
+    assert.equal((await again.next("live dispatch", (p) => p.d?.n === 4)).s, lastSeq + 4);
+
+    const stranger = await new GatewayClient(ws).open();
+    await stranger.next("HELLO", (p) => p.op === 10);
+    stranger.send({ op: 6, d: { token: ada.token, session_id: "0".repeat(32), seq: 1 } });
+    const invalid = await stranger.next("INVALID_SESSION", (p) => p.op === 9);
+    assert.equal(invalid.d, false);
+    // The connection stays usable for a fresh IDENTIFY.
+    stranger.identify(ada.token, I.Guilds);
+    await stranger.dispatch("READY");
+  });
+
+  it("zlib-stream: every message inflates with one inflater for the connection", async () => {
+    const ada = await http.register();
+    const guildId = await http.createGuild(ada.token);
+    const { client, ready } = await connectSession(ws, ada.token, I.Guilds, { compress: true });
+    assert.equal(client.received[0].op, 10);
+    assert.equal(ready.d.user.id, ada.id);
+    assert.equal((await client.dispatch("GUILD_CREATE")).d.id, guildId);
+    const before = client.received.length;
+    client.send({ op: 1, d: null });
+    await client.next("HEARTBEAT_ACK", (p) => p.op === 11, before);
+  });
+
+  it("a GUILD_CREATE delivered to a session marks it online on that guild; GUILD_DELETE offline", async () => {
+    const owner = await http.register();
+    const guildId = await http.createGuild(owner.token);
+    const joiner = await http.register();
+    const session = await connectSession(ws, joiner.token, I.Guilds);
+    assert.deepEqual(session.ready.d.guilds, []);
+    // Join through an invite, then hand the session the GUILD_CREATE the way relays do.
+    const channels = await http.ok("GET", `/guilds/${guildId}/channels`, owner.token);
+    const invite = await http.ok("POST", `/channels/${channels.find((c: any) => c.type === 0).id}/invites`, owner.token, {});
+    await http.ok("POST", `/invites/${invite.code}`, joiner.token, {});
+    const recipients = [{ sessionId: session.sessionId, userId: BigInt(joiner.id) }];
+    await gateway.deliver({ deliveryId: deliveryId(), event: "GUILD_CREATE", data: bytes({ id: guildId, name: "joined" }), recipients });
+    await session.client.next("GUILD_CREATE", (p) => p.t === "GUILD_CREATE" && p.d.id === guildId);
+    const onlineIds = async () => (await guildNode.listOnline({ guildId: BigInt(guildId) })).sessions.map((s) => s.sessionId);
+    await waitFor("the joiner online", async () => (await onlineIds()).includes(session.sessionId));
+    await gateway.deliver({ deliveryId: deliveryId(), event: "GUILD_DELETE", data: bytes({ id: guildId }), recipients });
+    await waitFor("the joiner offline", async () => !(await onlineIds()).includes(session.sessionId));
+  });
+
+  it("GET /gateway and /gateway/bot give the gateway's URL", async () => {
+    assert.deepEqual(await http.ok("GET", "/gateway"), { url: ws });
+    const owner = await http.register();
+    const bot = await http.createBot(owner.token);
+    const answer = await http.ok("GET", "/gateway/bot", `Bot ${bot.token}`);
+    assert.equal(answer.url, ws);
+    assert.equal(answer.shards, 1);
+    assert.deepEqual(Object.keys(answer.session_start_limit).sort(), ["max_concurrency", "remaining", "reset_after", "total"]);
+    assert.equal((await http.call("GET", "/gateway/bot")).status, 401);
+    assert.equal((await http.call("GET", "/gateway/bot", owner.token)).status, 401, "a person's token");
+  });
+});
