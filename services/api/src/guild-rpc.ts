@@ -1,10 +1,11 @@
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { GuildService } from "@chorus/contracts/chorus/api/v1/guilds_pb";
 import type { GuildCommand } from "@chorus/contracts/chorus/chat/v1/guild_commands_pb";
+import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { InvalidFieldsError, UnauthorizedError, fieldError } from "./accounts/account-errors.js";
 import type { Accounts, Session } from "./accounts/accounts.js";
 import { parseAuthorization } from "./discord/auth.js";
-import { GuildRequestError, toConnectFieldsError, toConnectGuildError } from "./guilds/guild-errors.js";
+import { GuildRequestError, RateLimitedError, toConnectFieldsError, toConnectGuildError } from "./guilds/guild-errors.js";
 import type { Guilds } from "./guilds/guilds.js";
 
 /** Guild errors as the contract promises them (Connect code and ErrorReason detail); others as they are. */
@@ -12,10 +13,14 @@ function toConnectError(err: unknown): unknown {
   if (err instanceof GuildRequestError) return toConnectGuildError(err);
   if (err instanceof InvalidFieldsError) return toConnectFieldsError(err);
   if (err instanceof UnauthorizedError) return new ConnectError(`authorization: ${err.message}`, Code.Unauthenticated);
+  if (err instanceof RateLimitedError) {
+    return new ConnectError(`retry after ${err.retryAfter} s`, Code.ResourceExhausted, undefined, [{ desc: ErrorReasonSchema, value: { code: err.discordCode } }]);
+  }
   return err;
 }
 
-async function answer<T>(work: () => Promise<T>): Promise<T> {
+/** Runs a handler of the guild or message API, answering its errors as the contracts promise. */
+export async function answer<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
@@ -38,6 +43,16 @@ function channelOf(command: GuildCommand["command"]): bigint | undefined {
   }
 }
 
+/** The caller of a Connect call: `Authorization: Bearer <token>` (a person) or `Bot <token>` (a bot). */
+export function callerSession(accounts: Accounts, ctx: HandlerContext): Promise<Session> {
+  const credentials = parseAuthorization(ctx.requestHeader.get("authorization") ?? undefined);
+  // A bare token is how Discord's clients send it; on Connect the scheme is required.
+  if (!credentials || !/^(bearer|bot)\s/i.test(ctx.requestHeader.get("authorization") ?? "")) {
+    throw new UnauthorizedError("missing Bearer or Bot token");
+  }
+  return accounts.authenticate(credentials.token, credentials.kinds);
+}
+
 const required = (field: string) => new InvalidFieldsError([fieldError(field, "BASE_TYPE_REQUIRED", "This field is required")]);
 
 /**
@@ -46,14 +61,7 @@ const required = (field: string) => new InvalidFieldsError([fieldError(field, "B
  * `Bot <token>` (a bot).
  */
 export function guildRpcRoutes(accounts: Accounts, guilds: Guilds) {
-  const session = (ctx: HandlerContext): Promise<Session> => {
-    const credentials = parseAuthorization(ctx.requestHeader.get("authorization") ?? undefined);
-    // A bare token is how Discord's clients send it; on Connect the scheme is required.
-    if (!credentials || !/^(bearer|bot)\s/i.test(ctx.requestHeader.get("authorization") ?? "")) {
-      throw new UnauthorizedError("missing Bearer or Bot token");
-    }
-    return accounts.authenticate(credentials.token, credentials.kinds);
-  };
+  const session = (ctx: HandlerContext): Promise<Session> => callerSession(accounts, ctx);
 
   return (router: ConnectRouter) =>
     router.service(GuildService, {

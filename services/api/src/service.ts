@@ -7,6 +7,7 @@ import { AccountService } from "@chorus/contracts/chorus/api/v1/accounts_pb";
 import { GuildService } from "@chorus/contracts/chorus/api/v1/guilds_pb";
 import { ApplicationService } from "@chorus/contracts/chorus/api/v1/applications_pb";
 import { RelationshipService } from "@chorus/contracts/chorus/api/v1/relationships_pb";
+import { MessageService } from "@chorus/contracts/chorus/api/v1/messages_pb";
 import { startHttpEdge } from "./http-edge.js";
 import { serverInfoRoutes } from "./server-info.js";
 import { accountRoutes } from "./account-rpc.js";
@@ -17,6 +18,8 @@ import { applicationRoutes } from "./application-rpc.js";
 import { Applications } from "./applications/applications.js";
 import { relationshipRoutes } from "./relationship-rpc.js";
 import { Relationships } from "./relationships/relationships.js";
+import { messageRpcRoutes } from "./message-rpc.js";
+import { Messages } from "./messages/messages.js";
 
 const apiEnvSchema = z.object({
   CHORUS_HTTP_HOST: env.host("127.0.0.1"),
@@ -29,7 +32,7 @@ const apiEnvSchema = z.object({
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService, AccountService, GuildService, ApplicationService, RelationshipService],
+  contracts: [ServerService, AccountService, GuildService, ApplicationService, RelationshipService, MessageService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
     // The process id tells apart api processes that share a worker id; a rare collision
@@ -44,18 +47,21 @@ export const apiService: ServiceModule = {
     const relationships = new Relationships(ctx.clients, accounts);
     const applicationService = applicationRoutes(accounts, applications);
     const relationshipService = relationshipRoutes(accounts, relationships);
+    const messages = new Messages(ctx.clients, guilds);
+    const messageService = messageRpcRoutes(accounts, messages);
     const routes = (router: ConnectRouter) => {
       serverInfo(router);
       accountService(router);
       guildService(router);
       applicationService(router);
       relationshipService(router);
+      messageService(router);
     };
     const edge = await startHttpEdge(ctx, {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, applications, relationships, logger: ctx.logger },
+      discord: { accounts, guilds, applications, relationships, messages, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

@@ -2,7 +2,7 @@
 // and the checks of Discord's answers (schemas, form errors, 401s).
 import assert from "node:assert/strict";
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
-import { ErrorSchema } from "discord-api-spec/zod";
+import { ErrorResponseSchema, ErrorSchema } from "discord-api-spec/zod";
 
 export interface HttpAnswer {
   status: number;
@@ -15,11 +15,16 @@ export interface CallOptions {
   token?: string;
   /** A body sent as it is, as JSON. */
   raw?: string;
+  /** More request headers (X-Audit-Log-Reason...). */
+  headers?: Record<string, string>;
 }
+
+/** A discord-api-spec Zod schema, as the checks use it. */
+export type Schema = { safeParse(value: unknown): { success: boolean; error?: unknown } };
 
 /** One HTTP request to `baseUrl + path`; the answer's JSON body, if any. */
 export async function httpCall(baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<HttpAnswer> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = options.token;
   if (options.body !== undefined || options.raw !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`${baseUrl}${path}`, {
@@ -64,4 +69,51 @@ export function assertDiscordError(res: HttpAnswer, status: number, code: number
   assert.equal(res.status, status, JSON.stringify(res.body));
   assert.equal(res.body.code, code, JSON.stringify(res.body));
   if (message !== undefined) assert.equal(res.body.message, message);
+}
+
+/**
+ * Calls to the Discord API under `baseUrl()` (read when called, so a suite can make them before
+ * its Chorus is up) with the checks every end-to-end suite makes of the answers.
+ */
+export function discordRequests(baseUrl: () => string) {
+  const call = (method: string, path: string, options: CallOptions = {}) => httpCall(baseUrl(), method, path, options);
+
+  /** A successful call: its status and Discord's schema checked (each item of a list), its body returned. */
+  async function ok(status: number, schema: Schema | undefined, method: string, path: string, options: CallOptions = {}) {
+    const res = await call(method, path, options);
+    assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
+    if (schema) {
+      if (Array.isArray(res.body)) res.body.forEach((item: unknown, i: number) => assertMatches(schema, item, `${method} ${path} [${i}]`));
+      else assertMatches(schema, res.body, `${method} ${path}`);
+    }
+    return res.body;
+  }
+
+  /** Discord's error: status and code, checked against the spec's outer error schema. */
+  async function fails(status: number, code: number, method: string, path: string, options: CallOptions = {}) {
+    const res = await call(method, path, options);
+    assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.code, code, `${method} ${path}: ${JSON.stringify(res.body)}`);
+    // Only the envelope for form errors: discord-api-spec types the codes under `_errors` as
+    // numbers, Discord sends strings (BASE_TYPE_REQUIRED...).
+    assertMatches(code === RESTJSONErrorCodes.InvalidFormBodyOrContentType ? ErrorSchema : ErrorResponseSchema, res.body, `${method} ${path} error`);
+    return res.body;
+  }
+
+  /** 50035 Invalid Form Body naming exactly `fields` (dotted paths) with their codes. */
+  async function formErrors(fields: Record<string, string>, method: string, path: string, options: CallOptions = {}) {
+    const body = await fails(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, method, path, options);
+    assert.equal(body.message, "Invalid Form Body");
+    const found: Record<string, string> = {};
+    const walk = (node: Record<string, unknown>, at: string[]) => {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "_errors") found[at.join(".")] = (value as { code: string }[])[0].code;
+        else walk(value as Record<string, unknown>, [...at, key]);
+      }
+    };
+    walk(body.errors, []);
+    assert.deepEqual(found, fields, JSON.stringify(body.errors));
+  }
+
+  return { call, ok, fails, formErrors };
 }

@@ -21,8 +21,6 @@ import {
   type RESTAPIPartialCurrentUserGuild,
 } from "discord-api-types/v10";
 import {
-  ErrorResponseSchema,
-  ErrorSchema,
   GuildBanResponseSchema,
   GuildChannelResponseSchema,
   GuildInviteResponseSchema,
@@ -41,7 +39,7 @@ import { ErrorReasonSchema, GuildService } from "@chorus/contracts/chorus/guild/
 import { AccountStorageService, TokenKind } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { issueToken } from "../src/accounts/tokens.js";
-import { assertMatches } from "./discord-http.js";
+import { assertMatches, discordRequests } from "./discord-http.js";
 
 /** What the suite needs of a running Chorus. */
 export interface GuildChorusUnderTest {
@@ -55,18 +53,11 @@ export interface GuildChorusUnderTest {
   guildNode(ownerId: bigint): Client<typeof GuildService>;
 }
 
-interface HttpAnswer {
-  status: number;
-  body: any;
-}
-
 interface Person {
   id: string;
   token: string;
   username: string;
 }
-
-type Schema = { safeParse(value: unknown): { success: boolean; error?: unknown } };
 
 /** A guild channel's JSON as these tests read it. */
 type ChannelJson = APIGuildChannel<GuildChannelType> & { position: number };
@@ -84,59 +75,7 @@ export function describeGuilds(mode: string, start: () => Promise<GuildChorusUnd
     });
     after(stop);
 
-    async function call(
-      method: string,
-      path: string,
-      options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
-    ): Promise<HttpAnswer> {
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.token !== undefined) headers.authorization = options.token;
-      if (options.body !== undefined) headers["content-type"] = "application/json";
-      const res = await fetch(`${chorus.httpUrl}/api/v10${path}`, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    }
-
-    /** A successful call: its status and Discord's schema checked, its body returned. */
-    async function ok(status: number, schema: Schema | undefined, method: string, path: string, options: Parameters<typeof call>[2] = {}) {
-      const res = await call(method, path, options);
-      assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
-      if (schema) {
-        if (Array.isArray(res.body)) res.body.forEach((item: unknown, i: number) => assertMatches(schema, item, `${method} ${path} [${i}]`));
-        else assertMatches(schema, res.body, `${method} ${path}`);
-      }
-      return res.body;
-    }
-
-    /** Discord's error: status, code and message, checked against the spec's outer error schema. */
-    async function fails(status: number, code: number, method: string, path: string, options: Parameters<typeof call>[2] = {}) {
-      const res = await call(method, path, options);
-      assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(res.body)}`);
-      assert.equal(res.body.code, code, `${method} ${path}: ${JSON.stringify(res.body)}`);
-      // Only the envelope for form errors: discord-api-spec types the codes under `_errors` as
-      // numbers, Discord sends strings (BASE_TYPE_REQUIRED...).
-      assertMatches(code === Codes.InvalidFormBodyOrContentType ? ErrorSchema : ErrorResponseSchema, res.body, `${method} ${path} error`);
-      return res.body;
-    }
-
-    /** 50035 Invalid Form Body naming exactly `fields` (dotted paths) with their codes. */
-    async function formErrors(fields: Record<string, string>, method: string, path: string, options: Parameters<typeof call>[2] = {}) {
-      const body = await fails(400, Codes.InvalidFormBodyOrContentType, method, path, options);
-      assert.equal(body.message, "Invalid Form Body");
-      const found: Record<string, string> = {};
-      const walk = (node: any, at: string[]) => {
-        for (const [key, value] of Object.entries(node)) {
-          if (key === "_errors") found[at.join(".")] = (value as { code: string }[])[0].code;
-          else walk(value, [...at, key]);
-        }
-      };
-      walk(body.errors, []);
-      assert.deepEqual(found, fields, JSON.stringify(body.errors));
-    }
+    const { call, ok, fails, formErrors } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
 
     async function register(): Promise<Person> {
       const username = `g${run}_${++serial}`;

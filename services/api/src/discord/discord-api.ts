@@ -4,11 +4,13 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { Guilds } from "../guilds/guilds.js";
 import type { Applications } from "../applications/applications.js";
 import type { Relationships } from "../relationships/relationships.js";
+import type { Messages } from "../messages/messages.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
 import { gatewayRoutes } from "./routes/gateway.js";
 import { guildApiRoutes } from "./routes/guild-api.js";
+import { messageRoutes } from "./routes/messages.js";
 import { oauth2Routes } from "./routes/oauth2.js";
 import { relationshipRoutes } from "./routes/relationships.js";
 import { userRoutes } from "./routes/users.js";
@@ -18,6 +20,7 @@ export interface DiscordApiDependencies {
   guilds: Guilds;
   applications: Applications;
   relationships: Relationships;
+  messages: Messages;
   logger: Logger;
 }
 
@@ -51,6 +54,7 @@ export function discordApi(deps: DiscordApiDependencies, registry?: ServiceRegis
     await app.register(authRoutes(deps.accounts));
     await app.register(userRoutes(deps.accounts));
     await app.register(guildApiRoutes(deps));
+    await app.register(messageRoutes(deps));
     await app.register(relationshipRoutes(deps.accounts, deps.relationships));
     await app.register(applicationRoutes(deps.accounts, deps.applications));
     await app.register(oauth2Routes(deps.accounts, deps.applications));

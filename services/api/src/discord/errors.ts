@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RESTJSONErrorCodes, type RESTError, type RESTErrorData, type RESTErrorFieldInformation } from "discord-api-types/v10";
 import { InvalidFieldsError, UnauthorizedError, UnknownUserError, type FieldError } from "../accounts/account-errors.js";
-import { GuildRequestError, fromGuildServiceError } from "../guilds/guild-errors.js";
+import { GuildRequestError, RateLimitedError, fromGuildServiceError } from "../guilds/guild-errors.js";
 
 /**
  * Discord's nested form errors, as built here: each path segment is a key, the errors of a
@@ -66,6 +66,11 @@ export function toDiscordError(err: unknown): DiscordHttpError {
   if (err instanceof UnauthorizedError) return httpStatusError(401);
   if (err instanceof UnknownUserError) return new DiscordHttpError(404, { message: "Unknown User", code: RESTJSONErrorCodes.UnknownUser });
   if (err instanceof GuildRequestError) return new DiscordHttpError(err.status, { message: err.message, code: err.discordCode });
+  if (err instanceof RateLimitedError) {
+    // Discord's 429 body (discord-api-types types it apart from RESTError).
+    const body = { message: err.message, retry_after: err.retryAfter, global: false, code: err.discordCode };
+    return new DiscordHttpError(429, body as DiscordErrorBody);
+  }
   if (err instanceof ConnectError) {
     // A refusal of the guild service names Discord's code in its ErrorReason detail.
     const refusal = fromGuildServiceError(err);

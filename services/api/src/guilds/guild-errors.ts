@@ -38,6 +38,15 @@ export const DISCORD_MESSAGES: Readonly<Record<number, string>> = {
   [Codes.InvalidRecipients]: "Invalid Recipient(s)",
   [Codes.InvalidGuild]: "Invalid Guild",
   [Codes.InvalidFormBodyOrContentType]: "Invalid Form Body",
+  [Codes.UnknownMessage]: "Unknown Message",
+  [Codes.UnknownEmoji]: "Unknown Emoji",
+  [Codes.CannotSendAnEmptyMessage]: "Cannot send an empty message",
+  [Codes.CannotEditMessageAuthoredByAnotherUser]: "Cannot edit a message authored by another user",
+  [Codes.CannotSendMessagesInNonTextChannel]: "Cannot send messages in a non-text channel",
+  [Codes.MaximumNumberOfPinsReachedForTheChannel]: "Maximum number of pins reached (50)",
+  [Codes.MaximumNumberOfReactionsReached]: "Maximum number of reactions reached (20)",
+  [Codes.ReactionWasBlocked]: "Reaction was blocked",
+  [Codes.OneOfTheMessagesProvidedWasTooOldForBulkDelete]: "You can only bulk delete messages that are under 14 days old.",
 };
 
 /** The Connect codes a guild refusal can have, by what the Discord edge answers for them. */
@@ -66,6 +75,27 @@ export class GuildRequestError extends Error {
     if (this.code === Code.PermissionDenied) return 403;
     return 400;
   }
+}
+
+/**
+ * A refusal for going too fast (slowmode, 20016): Discord answers 429 with `retry_after`, the
+ * Connect API RESOURCE_EXHAUSTED.
+ */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly discordCode: number,
+    /** Seconds until the caller may try again. */
+    readonly retryAfter: number,
+  ) {
+    super("You are being rate limited.");
+    this.name = "RateLimitedError";
+  }
+}
+
+/** The wait a rate-limit refusal names ("... retry after 4.250 s"); 1 s when it names none. */
+export function retryAfterOf(message: string): number {
+  const seconds = /retry after (\d+(?:\.\d+)?) ?s/.exec(message);
+  return seconds ? Number(seconds[1]) : 1;
 }
 
 export const unknownChannel = () => new GuildRequestError(Code.NotFound, Codes.UnknownChannel);
@@ -114,6 +144,8 @@ export function fromGuildServiceError(err: unknown): unknown {
   switch (err.code) {
     case Code.InvalidArgument:
       return new InvalidFieldsError(fieldErrorsOfMessage(err.rawMessage));
+    case Code.ResourceExhausted:
+      return new RateLimitedError(reason.code, retryAfterOf(err.rawMessage));
     case Code.NotFound:
     case Code.PermissionDenied:
     case Code.FailedPrecondition:

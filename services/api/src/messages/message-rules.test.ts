@@ -89,8 +89,8 @@ describe("POST /channels/:id/messages bodies", () => {
     assert.deepEqual(command.message?.messageReference, { type: 0, messageId: 1300000000000000009n, channelId, guildId: 0n, failIfNotExists: true });
   });
 
-  it("a sticker alone is not empty (and goes to the owner, which knows the stickers)", () => {
-    assert.deepEqual(sendMessageCommand({ sticker_ids: ["1300000000000000009"] }, channelId).message?.content, "");
+  it("stickers: none exist yet, so every id is unknown", () => {
+    assert.deepEqual(errorsOf(() => sendMessageCommand({ sticker_ids: ["1300000000000000009"] }, channelId)), { "sticker_ids.0": "STICKER_NOT_FOUND" });
   });
 });
 

@@ -79,7 +79,12 @@ const sendBodySchema = z.object({
   allowed_mentions: allowedMentionsSchema.nullish(),
   message_reference: messageReferenceSchema.nullish(),
   components: componentsSchema.nullish(),
-  sticker_ids: list(snowflake(), MESSAGE_LIMITS.stickers).nullish(),
+  sticker_ids: list(snowflake(), MESSAGE_LIMITS.stickers)
+    .superRefine((ids, ctx) => {
+      // Chorus has no stickers yet: no id names one.
+      ids.forEach((_, index) => formIssue(ctx, [index], "STICKER_NOT_FOUND", "Unknown sticker"));
+    })
+    .nullish(),
   attachments: boundedList(attachmentReference, { max: MESSAGE_LIMITS.attachments })
     .superRefine((attachments, ctx) => {
       // New attachments are files uploaded with the message (multipart), which Chorus does not take yet.
@@ -163,6 +168,8 @@ export function editMessageCommand(body: unknown, messageId: bigint): EditMessag
   if (present("content")) {
     const text = input.content ?? "";
     Object.assign(message, { content: text, ...mentionFields(text, allowed) });
+    // The new mentions ride along; storage's UpdateMessage does not take them yet (its
+    // update mask has no mentions paths), so only `content` is named.
     paths.push("content");
   }
   if (present("embeds")) {

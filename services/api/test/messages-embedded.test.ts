@@ -1,0 +1,15 @@
+// Messages in embedded mode: `npm start`'s process (every service in one process, SQLite in a
+// temp data folder, no infrastructure), driven through its public ports.
+import { startEmbeddedChorus, type EmbeddedChorusProcess } from "@chorus/testing";
+import { describeMessages } from "./messages-suite.js";
+
+let chorus: EmbeddedChorusProcess | undefined;
+
+describeMessages(
+  "embedded",
+  async () => {
+    chorus = await startEmbeddedChorus();
+    return { httpUrl: `http://127.0.0.1:${chorus.ports.http}`, meshUrl: `http://127.0.0.1:${chorus.ports.grpc}` };
+  },
+  async () => chorus?.stop(),
+);
