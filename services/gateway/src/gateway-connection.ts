@@ -23,6 +23,7 @@ import { ZlibStream } from "./zlib-stream.js";
 import type { Authenticator, Identity } from "./identity.js";
 import type { GuildSnapshots } from "./guild-snapshots.js";
 import type { GuildPresence } from "./guild-presence.js";
+import { parseMemberRequest, type MemberChunks } from "./member-chunks.js";
 import type { SessionStore } from "./session-store.js";
 
 /** What every connection of a gateway node shares. */
@@ -36,6 +37,7 @@ export interface GatewayContext {
   auth: Authenticator;
   snapshots: GuildSnapshots;
   presence: GuildPresence;
+  memberChunks: MemberChunks;
   /** Sessions attached to this node, by session id. */
   sessions: Map<string, GatewayConnection>;
   /** Ends detached sessions whose time is up now (a client's normal close). */
@@ -255,9 +257,12 @@ export class GatewayConnection {
         return;
       case Op.PresenceUpdate:
       case Op.VoiceStateUpdate:
-      case Op.RequestGuildMembers:
-        // Accepted and not acted on yet (presence, voice and member chunks come later).
+        // Accepted and not acted on yet (presence and voice come later).
         if (this.state !== "ready") this.close(CloseCode.NotAuthenticated, "You sent a payload prior to identifying.");
+        return;
+      case Op.RequestGuildMembers:
+        if (this.state !== "ready") return this.close(CloseCode.NotAuthenticated, "You sent a payload prior to identifying.");
+        void this.requestMembers(payload.d);
         return;
       default:
         this.close(CloseCode.UnknownOpcode, "Unknown opcode.");
@@ -326,6 +331,8 @@ export class GatewayConnection {
     ctx.sessions.set(sessionId, this);
     this.state = "ready";
     this.deliverLive(1, "READY", readyData);
+    // Dispatches buffered between create() and attaching here (none written yet) come next.
+    void this.catchUp();
     const largeThreshold = Math.min(LARGE_THRESHOLD.max, Math.max(LARGE_THRESHOLD.min, identify.large_threshold ?? LARGE_THRESHOLD.default));
     await forEachLimited(guildIds, GUILD_CREATE_CONCURRENCY, async (guildId) => {
       // Online first, then the snapshot: a change made in between is in the snapshot, or
@@ -338,6 +345,19 @@ export class GatewayConnection {
         ctx.logger.warn({ err, guildId: String(guildId) }, "could not render GUILD_CREATE; the guild stays unavailable");
       }
     });
+  }
+
+  /** REQUEST_GUILD_MEMBERS: GUILD_MEMBERS_CHUNKs of a guild the session is in (others are ignored, as Discord does). */
+  private async requestMembers(d: unknown): Promise<void> {
+    const request = parseMemberRequest(d);
+    if (!request) return this.close(CloseCode.DecodeError, "Error while decoding payload.");
+    const session = this.session!;
+    if (!session.guilds.has(BigInt(request.guild_id))) return;
+    try {
+      for (const chunk of await this.ctx.memberChunks.chunks(request, session.userId)) await this.dispatchOwn("GUILD_MEMBERS_CHUNK", chunk);
+    } catch (err) {
+      this.ctx.logger.warn({ err, guildId: request.guild_id }, "could not answer REQUEST_GUILD_MEMBERS");
+    }
   }
 
   /** A dispatch this node produces for its own session (GUILD_CREATE...): numbered and buffered like any other. */

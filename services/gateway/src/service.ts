@@ -6,6 +6,7 @@ import { Deliveries } from "./deliveries.js";
 import type { GatewayConnection } from "./gateway-connection.js";
 import { GuildPresence } from "./guild-presence.js";
 import { GuildSnapshots } from "./guild-snapshots.js";
+import { MemberChunks } from "./member-chunks.js";
 import { MemorySessionStore } from "./memory-session-store.js";
 import { RedisSessionStore } from "./redis-session-store.js";
 import { gatewayKeyPrefix, openRedis } from "./session-directory.js";
@@ -35,6 +36,7 @@ export const gatewayService: ServiceModule = {
     };
     const redis = config.CHORUS_REDIS_URL ? openRedis(config.CHORUS_REDIS_URL) : undefined;
     const store: SessionStore = redis ? new RedisSessionStore(redis, storeOptions) : new MemorySessionStore(storeOptions);
+    const users = new UserCache(ctx.clients);
     const presence = new GuildPresence(ctx.clients, ctx.instanceId, ctx.logger);
     const lifecycle = new SessionLifecycle(store, presence, resumeWindowMs, ctx.logger);
     const sessions = new Map<string, GatewayConnection>();
@@ -52,8 +54,9 @@ export const gatewayService: ServiceModule = {
       publicUrl: () => websocketUrl,
       store,
       auth: new Authenticator(ctx.clients),
-      snapshots: new GuildSnapshots(ctx.clients, new UserCache(ctx.clients)),
+      snapshots: new GuildSnapshots(ctx.clients, users),
       presence,
+      memberChunks: new MemberChunks(ctx.clients, users),
       sessions,
       sweepSoon: () => lifecycle.sweepSoon(),
       logger: ctx.logger,

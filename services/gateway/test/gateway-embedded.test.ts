@@ -68,6 +68,18 @@ describe("gateway (embedded mode)", () => {
     const before = client.received.length;
     client.send({ op: 1, d: 2 });
     await client.next("HEARTBEAT_ACK", (p) => p.op === 11, before);
+
+    // REQUEST_GUILD_MEMBERS → GUILD_MEMBERS_CHUNK, by query and by ids.
+    client.send({ op: 8, d: { guild_id: guildId, query: "", limit: 0, nonce: "all" } });
+    const all = await client.next("the chunk of everyone", (p) => p.t === "GUILD_MEMBERS_CHUNK" && p.d.nonce === "all");
+    assert.deepEqual([all.d.guild_id, all.d.chunk_index, all.d.chunk_count, all.d.members.map((m: any) => m.user.id)], [guildId, 0, 1, [ada.id]]);
+    client.send({ op: 8, d: { guild_id: guildId, user_ids: [ada.id, "1"], nonce: "ids" } });
+    const byIds = await client.next("the chunk by ids", (p) => p.t === "GUILD_MEMBERS_CHUNK" && p.d.nonce === "ids");
+    assert.deepEqual([byIds.d.members.map((m: any) => m.user.id), byIds.d.not_found], [[ada.id], ["1"]]);
+    client.send({ op: 8, d: { guild_id: guildId, query: "zz-nobody", limit: 10, nonce: "none" } });
+    assert.deepEqual((await client.next("an empty chunk", (p) => p.d?.nonce === "none")).d.members, []);
+    assert.deepEqual(client.dispatches().map((p) => p.s), client.dispatches().map((_, i) => i + 1), "s goes up by one");
+
     // A normal close ends the session: the owner forgets it.
     client.close(1000);
     await waitFor("the session to go offline", async () => (await guildNode.listOnline({ guildId: BigInt(guildId) })).sessions.length === 0);
