@@ -337,6 +337,8 @@ export class RedisSessionStore implements SessionStore {
   async onPoke(handler: (sessionIds: string[]) => void): Promise<void> {
     const channel = this.keys.poke(this.options.instanceId);
     this.subscriber = this.redis.duplicate();
+    // The main connection reports Redis failures; this one only reconnects.
+    this.subscriber.on("error", () => {});
     this.subscriber.on("message", (from: string, message: string) => {
       if (from === channel && message) handler(message.split(","));
     });

@@ -35,6 +35,8 @@ export const gatewayService: ServiceModule = {
       ttlSeconds: Math.ceil((resumeWindowMs + 3 * heartbeatIntervalMs) / 1000),
     };
     const redis = config.CHORUS_REDIS_URL ? openRedis(config.CHORUS_REDIS_URL) : undefined;
+    // ioredis reconnects by itself (backing off to 2 s); say so rather than print to stderr.
+    redis?.on("error", (err) => ctx.logger.warn({ err }, "Redis connection failed (CHORUS_REDIS_URL)"));
     const store: SessionStore = redis ? new RedisSessionStore(redis, storeOptions) : new MemorySessionStore(storeOptions);
     const users = new UserCache(ctx.clients);
     const presence = new GuildPresence(ctx.clients, ctx.instanceId, ctx.logger);
