@@ -81,13 +81,19 @@ export interface SessionDirectory {
  * Opens the directory the gateways keep: in Redis at `redisUrl` (CHORUS_REDIS_URL), or, in
  * embedded mode (no Redis), the in-process one of the gateway running in the same process.
  */
-export async function openSessionDirectory(options: { redisUrl?: string; namespace?: string }): Promise<SessionDirectory> {
+export async function openSessionDirectory(options: {
+  redisUrl?: string;
+  namespace?: string;
+  /** Told of Redis connection failures (ioredis reconnects by itself). */
+  onError?: (err: Error) => void;
+}): Promise<SessionDirectory> {
   const prefix = gatewayKeyPrefix(options.namespace);
   if (!options.redisUrl) {
     const { lookupMemorySessions } = await import("./memory-session-store.js");
     return { lookup: async (userIds) => lookupMemorySessions(prefix, userIds), close: async () => {} };
   }
   const redis = openRedis(options.redisUrl);
+  if (options.onError) redis.on("error", options.onError);
   return {
     lookup: (userIds) => lookupUserSessions(redis, userIds, options.namespace),
     close: async () => void (await redis.quit().catch(() => redis.disconnect())),
