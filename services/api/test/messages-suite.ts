@@ -150,14 +150,15 @@ export function describeMessages(mode: string, start: () => Promise<MessageChoru
         assert.equal(noEveryone.mention_everyone, false, "Bob lacks MENTION_EVERYONE");
 
         // Edits: the author's content, with an edited_timestamp; nobody else's.
-        const edited = await message(200, "PATCH", `/channels/${general}/messages/${sent.id}`, { token: alice.token, body: { content: "hello again", components: [] } });
-        assert.equal(edited.content, "hello again");
+        const edited = await message(200, "PATCH", `/channels/${general}/messages/${sent.id}`, { token: alice.token, body: { content: `hello again <@${bob.id}>`, components: [] } });
+        assert.equal(edited.content, `hello again <@${bob.id}>`);
+        assert.deepEqual(edited.mentions.map((u: { id: string }) => u.id), [bob.id], "the new content's mentions replace the old ones");
         assert.deepEqual(edited.components, []);
         assert.equal(edited.embeds.length, 1, "fields left out stay");
         assert.ok(edited.edited_timestamp && Date.parse(edited.edited_timestamp) >= sentAt);
         await fails(403, Codes.CannotEditMessageAuthoredByAnotherUser, "PATCH", `/channels/${general}/messages/${sent.id}`, { token: bob.token, body: { content: "mine now" } });
         const unchanged = await message(200, "PATCH", `/channels/${general}/messages/${sent.id}`, { token: alice.token, body: {} });
-        assert.equal(unchanged.content, "hello again");
+        assert.equal(unchanged.content, `hello again <@${bob.id}>`);
 
         // Deletes: the author's own; others' need MANAGE_MESSAGES.
         await fails(403, Codes.MissingPermissions, "DELETE", `/channels/${general}/messages/${sent.id}`, { token: bob.token });

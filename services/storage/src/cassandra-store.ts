@@ -38,6 +38,9 @@ const PATCH_COLUMNS: Record<keyof MessagePatch, string> = {
   flags: "flags",
   pinned: "pinned",
   editedTimestamp: "edited_at",
+  mentions: "mentions",
+  mentionRoles: "mention_roles",
+  mentionEveryone: "mention_everyone",
 };
 
 /**
@@ -131,6 +134,13 @@ export class CassandraMessageStore implements MessageStore {
           break;
         case "flags":
           values.push((patch.flags ?? 0) | 0);
+          break;
+        case "mentions":
+        case "mentionRoles":
+          values.push(patch[field] ?? []);
+          break;
+        case "mentionEveryone":
+          values.push(Boolean(patch.mentionEveryone));
           break;
         default:
           values.push(patch[field]);

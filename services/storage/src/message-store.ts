@@ -5,7 +5,10 @@ export type { Message };
 
 /** Fields an update may change (the contract's update_mask paths). */
 export type MessagePatch = Partial<
-  Pick<Message, "content" | "embeds" | "components" | "attachments" | "flags" | "pinned" | "editedTimestamp">
+  Pick<
+    Message,
+    "content" | "embeds" | "components" | "attachments" | "flags" | "pinned" | "editedTimestamp" | "mentions" | "mentionRoles" | "mentionEveryone"
+  >
 >;
 
 /** Called once per database round trip, so the service can count real queries. */

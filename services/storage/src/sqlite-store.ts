@@ -64,7 +64,9 @@ const COLUMNS: readonly (keyof MessageRow)[] = [
 ];
 
 /** Columns an update may change (MessagePatch), all rewritten by one UPDATE. */
-const PATCHABLE: readonly (keyof MessageRow)[] = ["content", "embeds", "components", "attachments", "flags", "pinned", "edited_at"];
+const PATCHABLE: readonly (keyof MessageRow)[] = [
+  "content", "embeds", "components", "attachments", "flags", "pinned", "edited_at", "mentions", "mention_roles", "mention_everyone",
+];
 
 const encodeIds = (ids: bigint[]): string | null => (ids.length ? JSON.stringify(ids.map(String)) : null);
 const decodeIds = (text: string | null): bigint[] => (text ? (JSON.parse(text) as string[]).map((s) => BigInt(s)) : []);
@@ -325,6 +327,9 @@ export class SqliteMessageStore implements MessageStore {
         merged.attachments ??= [];
         merged.content ??= "";
         merged.flags ??= 0;
+        merged.mentions ??= [];
+        merged.mentionRoles ??= [];
+        merged.mentionEveryone = Boolean(merged.mentionEveryone);
         const row = encodeRow(merged);
         this.query("update");
         s.update.run(Object.fromEntries([...PATCHABLE, "channel_id", "message_id"].map((c) => [c, row[c as keyof MessageRow]])));

@@ -29,6 +29,10 @@ const UPDATABLE: Record<string, keyof MessagePatch> = {
   flags: "flags",
   pinned: "pinned",
   edited_timestamp: "editedTimestamp",
+  // An edit of the content re-parses its mentions.
+  mentions: "mentions",
+  mention_roles: "mentionRoles",
+  mention_everyone: "mentionEveryone",
 };
 
 function patchFrom(mask: FieldMask | undefined, message: Message | undefined): MessagePatch {

@@ -394,6 +394,21 @@ export function describeStorageConformance(
         assert.deepEqual(await get(channelId, original.id), expected);
       });
 
+      it("updates the mentions with the content, as an edit re-parses them", async () => {
+        const channelId = snowflake();
+        const original = message(channelId, { content: "hi <@5>", mentions: [5n], mentionRoles: [7n], mentionEveryone: true });
+        await insert(original);
+        const res = await storage.updateMessage({
+          channelId,
+          messageId: original.id,
+          message: { content: "hi <@6> <@8>", mentions: [6n, 8n], mentionRoles: [], mentionEveryone: false },
+          updateMask: { paths: ["content", "mentions", "mention_roles", "mention_everyone"] },
+        });
+        const expected = create(MessageSchema, { ...original, content: "hi <@6> <@8>", mentions: [6n, 8n], mentionRoles: [], mentionEveryone: false });
+        assert.deepEqual(res.message, expected);
+        assert.deepEqual(await get(channelId, original.id), expected);
+      });
+
       it("answers NOT_FOUND for a missing message and does not create it", async () => {
         const channelId = snowflake();
         const missing = snowflake();

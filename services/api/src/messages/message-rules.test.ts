@@ -99,7 +99,7 @@ describe("PATCH /channels/:id/messages/:id bodies", () => {
 
   it("only the fields present, in the update mask; null clears", () => {
     const edit = editMessageCommand({ content: `now <@${user}>`, embeds: null }, messageId);
-    assert.deepEqual(edit.updateMask, { paths: ["content", "embeds"] });
+    assert.deepEqual(edit.updateMask, { paths: ["content", "mentions", "mention_roles", "mention_everyone", "embeds"] });
     assert.equal(edit.message?.content, `now <@${user}>`);
     assert.deepEqual(edit.message?.mentions, [user]);
     assert.deepEqual(edit.message?.embeds, []);

@@ -168,9 +168,8 @@ export function editMessageCommand(body: unknown, messageId: bigint): EditMessag
   if (present("content")) {
     const text = input.content ?? "";
     Object.assign(message, { content: text, ...mentionFields(text, allowed) });
-    // The new mentions ride along; storage's UpdateMessage does not take them yet (its
-    // update mask has no mentions paths), so only `content` is named.
-    paths.push("content");
+    // The new content's mentions replace the old ones.
+    paths.push("content", "mentions", "mention_roles", "mention_everyone");
   }
   if (present("embeds")) {
     message.embeds = input.embeds ?? [];
