@@ -14,7 +14,7 @@ function toConnectError(err: unknown): unknown {
   if (err instanceof InvalidFieldsError) return toConnectFieldsError(err);
   if (err instanceof UnauthorizedError) return new ConnectError(`authorization: ${err.message}`, Code.Unauthenticated);
   if (err instanceof RateLimitedError) {
-    return new ConnectError(`retry after ${err.retryAfter} s`, Code.ResourceExhausted, undefined, [{ desc: ErrorReasonSchema, value: { code: err.discordCode } }]);
+    return new ConnectError(`retry after ${err.retryAfter} s`, Code.ResourceExhausted, undefined, [{ desc: ErrorReasonSchema, value: { code: err.discordCode, retryAfter: err.retryAfter } }]);
   }
   return err;
 }

@@ -10,9 +10,9 @@ export { Codes };
  * Every error the guild service answers carries an ErrorReason detail with Discord's JSON error
  * code, so that both edges can answer in Discord's terms without parsing messages.
  */
-export function guildError(code: Code, discordCode: number, message: string, existingChannelId = 0n): ConnectError {
+export function guildError(code: Code, discordCode: number, message: string, existingChannelId = 0n, retryAfter = 0): ConnectError {
   return new ConnectError(message, code, undefined, [
-    { desc: ErrorReasonSchema, value: create(ErrorReasonSchema, { code: discordCode, existingChannelId }) },
+    { desc: ErrorReasonSchema, value: create(ErrorReasonSchema, { code: discordCode, existingChannelId, retryAfter }) },
   ]);
 }
 

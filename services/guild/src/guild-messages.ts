@@ -358,7 +358,7 @@ export class GuildMessages {
     const last = this.lastPost.get(key);
     if (last !== undefined && now - last < seconds * 1000) {
       const retryAfter = (seconds * 1000 - (now - last)) / 1000;
-      throw guildError(Code.ResourceExhausted, Codes.ActionCannotBePerformedDueToSlowmodeRateLimit, `slowmode: retry after ${retryAfter.toFixed(3)} s`);
+      throw guildError(Code.ResourceExhausted, Codes.ActionCannotBePerformedDueToSlowmodeRateLimit, `slowmode: retry after ${retryAfter.toFixed(3)} s`, 0n, retryAfter);
     }
     this.lastPost.set(key, now);
     if (this.lastPost.size > 100_000) this.lastPost.clear();

@@ -92,11 +92,6 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** The wait a rate-limit refusal names ("... retry after 4.250 s"); 1 s when it names none. */
-export function retryAfterOf(message: string): number {
-  const seconds = /retry after (\d+(?:\.\d+)?) ?s/.exec(message);
-  return seconds ? Number(seconds[1]) : 1;
-}
 
 export const unknownChannel = () => new GuildRequestError(Code.NotFound, Codes.UnknownChannel);
 export const unknownGuild = () => new GuildRequestError(Code.NotFound, Codes.UnknownGuild);
@@ -145,7 +140,8 @@ export function fromGuildServiceError(err: unknown): unknown {
     case Code.InvalidArgument:
       return new InvalidFieldsError(fieldErrorsOfMessage(err.rawMessage));
     case Code.ResourceExhausted:
-      return new RateLimitedError(reason.code, retryAfterOf(err.rawMessage));
+      // The wait the refusal names; 1 s when it names none.
+      return new RateLimitedError(reason.code, reason.retryAfter > 0 ? reason.retryAfter : 1);
     case Code.NotFound:
     case Code.PermissionDenied:
     case Code.FailedPrecondition:
