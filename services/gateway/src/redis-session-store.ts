@@ -43,13 +43,16 @@ end`;
  * ("" none), required intents, ttl, buffer size, guild change ("+id", "-id" or ""), then
  * (session id, content exempt "1"/"0") per recipient. Returns (seq, instance, variant) per
  * recipient: seq > 0 assigned now, 0 not for this session (unknown, ended or intents), -1
- * already delivered.
+ * already delivered. Who got the delivery is one field (`r`, comma-separated session ids),
+ * read only when the delivery is retried; a buffer is trimmed in steps of 64 past its size.
  */
 const DELIVER = `${HELPERS}
 local prefix, did, event, data, nodata = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local required, ttl, max, change = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
-local out = {}
-local stored = false
+local seen = {}
+local prior = value(redis.call('HGET', KEYS[1], 'r'))
+if prior then for sid in string.gmatch(prior, '[^,]+') do seen[sid] = true end end
+local out, got = {}, {}
 for i = 10, #ARGV, 2 do
   local sid, exempt = ARGV[i], ARGV[i + 1]
   local sk = prefix .. 's:' .. sid
@@ -57,32 +60,38 @@ for i = 10, #ARGV, 2 do
   local seq, instance, variant = 0, '', 1
   if value(meta[1]) and hasbit(tonumber(meta[1]), required) then
     instance = value(meta[3]) or ''
-    if redis.call('HSETNX', KEYS[1], 'r:' .. sid, 1) == 0 then
+    if seen[sid] then
       seq = -1
     else
+      seen[sid] = true
+      got[#got + 1] = sid
       if nodata ~= '' and meta[2] ~= '1' and exempt ~= '1' then variant = 0 end
       seq = redis.call('HINCRBY', sk, 'seq', 1)
       local bk = prefix .. 'b:' .. sid
       local len = redis.call('RPUSH', bk, seq .. '|' .. did .. '|' .. variant)
-      if len > max then redis.call('LTRIM', bk, -max, -1) end
+      if len > max + 64 then redis.call('LTRIM', bk, -max, -1) end
       if len == 1 then redis.call('EXPIRE', bk, ttl) end
       if change ~= '' then
         local gk = prefix .. 'g:' .. sid
         if string.sub(change, 1, 1) == '+' then redis.call('SADD', gk, string.sub(change, 2)) else redis.call('SREM', gk, string.sub(change, 2)) end
         redis.call('EXPIRE', gk, ttl)
       end
-      stored = true
     end
   end
   out[#out + 1] = seq
   out[#out + 1] = instance
   out[#out + 1] = variant
 end
-if stored and redis.call('HEXISTS', KEYS[1], 't') == 0 then
-  redis.call('HSET', KEYS[1], 't', event, 'd', data)
-  if nodata ~= '' then redis.call('HSET', KEYS[1], 'n', nodata) end
+if #got > 0 then
+  local r = table.concat(got, ',')
+  if prior then
+    redis.call('HSET', KEYS[1], 'r', prior .. ',' .. r)
+  else
+    redis.call('HSET', KEYS[1], 'r', r, 't', event, 'd', data)
+    if nodata ~= '' then redis.call('HSET', KEYS[1], 'n', nodata) end
+  end
+  redis.call('EXPIRE', KEYS[1], ttl)
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ttl) end
 return out`;
 
 /**

@@ -9,9 +9,9 @@ import { Redis } from "ioredis";
  * | key | type | what |
  * |---|---|---|
  * | `s:<session>` | hash | user, intents, content (1: sees message content), bot, shard, instance (gateway holding it; empty while detached), gen (attach count), seq (last dispatch number) |
- * | `b:<session>` | list | the replay buffer: `<seq>\|<delivery id>\|<1: data, 0: data without content>`, oldest first, bounded |
+ * | `b:<session>` | list | the replay buffer: `<seq>\|<delivery id>\|<1: data, 0: data without content>`, oldest first, bounded (trimmed in steps) |
  * | `g:<session>` | set | the session's guild ids (MarkOffline on each when it ends) |
- * | `d:<delivery id>` | hash | one dispatch stored once for all its sessions: t, d, n (d without content), and `r:<session>` markers of who got it |
+ * | `d:<delivery id>` | hash | one dispatch stored once for all its sessions: t, d, n (d without content), r (session ids that got it) |
  * | `u:<user id>` | hash | the directory: session id → gateway instance id (empty: detached, resumable) |
  * | `i:<instance>` | set | sessions a gateway instance holds (taken over when the instance dies) |
  * | `alive:<instance>` | string | present while a gateway instance runs (short TTL, refreshed) |

@@ -19,7 +19,10 @@ export interface SessionStore {
   deliver(delivery: DeliveryInput): Promise<DeliveryOutcome[]>;
   /** Attaches an existing session of `userId` to this instance; undefined when there is none. */
   takeOver(sessionId: string, userId: bigint): Promise<StoredSession | undefined>;
-  /** The buffered dispatches after `afterSeq`, in order; undefined when the buffer no longer holds them all. */
+  /**
+   * The buffered dispatches after `afterSeq`, in order; undefined when the buffer no longer
+   * holds them all (it keeps at least the last `bufferSize`; Redis trims in steps of 64).
+   */
   readAfter(sessionId: string, afterSeq: number): Promise<BufferedDispatch[] | undefined>;
   /** Detaches a session held here at `gen`; it ends at `endsAt` (ms) unless resumed. False when someone took it over since. */
   detach(sessionId: string, gen: number, endsAt: number): Promise<boolean>;

@@ -63,6 +63,11 @@ export function describeSessionStore(name: string, make: StoreFactory) {
       );
       const retry = await store.deliver({ deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets });
       assert.deepEqual(retry.map((o) => o.seq), [-1, -1, -1, 0, 0]);
+      // A retry naming one more session reaches only that one.
+      await store.create(newSession("late", 5n, { intents: 512 }));
+      const wider = await store.deliver({ deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets: [...targets, { sessionId: "late", contentExempt: false }] });
+      assert.deepEqual(wider.map((o) => o.seq), [-1, -1, -1, 0, 0, 2]);
+      assert.deepEqual((await store.readAfter("late", 1))!.map((d) => json(d.data)), [{ content: "secret" }]);
       // Everyone gets an event without required intents; numbers go on per session.
       const second = await store.deliver({ deliveryId: "e2", event: "CHANNEL_CREATE", data: bytes({ id: "5" }), dataWithoutContent: new Uint8Array(), intents: 0, targets });
       assert.deepEqual(second.map((o) => o.seq), [3, 3, 3, 2, 0]);
@@ -77,15 +82,16 @@ export function describeSessionStore(name: string, make: StoreFactory) {
       await store.close();
     });
 
-    test("the buffer keeps the last N dispatches; older resumes are refused", async () => {
+    test("the buffer keeps the last N dispatches (trimmed in steps); older resumes are refused", async () => {
       const store = make(freshSpace(), "gw-a", { bufferSize: 3 });
       await store.create(newSession("s", 1n));
-      for (let i = 2; i <= 6; i++) {
+      for (let i = 2; i <= 101; i++) {
         await store.deliver({ deliveryId: `d${i}`, event: "X", data: bytes(i), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }] });
       }
-      assert.deepEqual((await store.readAfter("s", 3))!.map((d) => d.seq), [4, 5, 6]);
-      assert.deepEqual((await store.readAfter("s", 5))!.map((d) => json(d.data)), [6]);
-      assert.equal(await store.readAfter("s", 2), undefined, "4 is the oldest kept: 3 is lost");
+      assert.deepEqual((await store.readAfter("s", 98))!.map((d) => d.seq), [99, 100, 101]);
+      assert.deepEqual((await store.readAfter("s", 100))!.map((d) => json(d.data)), [101]);
+      assert.equal(await store.readAfter("s", 1), undefined, "far older than the buffer");
+      assert.equal(await store.readAfter("s", 30), undefined);
       await store.close();
     });
 
