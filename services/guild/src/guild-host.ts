@@ -9,7 +9,8 @@ import type { SnowflakeGenerator } from "@chorus/snowflake";
 import { randomInviteCode, runCommand, type CommandOutcome, type PendingEvent } from "./guild-commands.js";
 import { guildError, Codes, notOwner } from "./guild-errors.js";
 import { GuildModel } from "@chorus/guild-state/guild-model";
-import { dispatchesOf, usersOfEvent, type Dispatch } from "./guild-dispatch.js";
+import { dispatchesOf, json, usersOfEvent, type Dispatch } from "./guild-dispatch.js";
+import { GatewayIntentBits } from "discord-api-types/v10";
 import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
 import type { UserCache } from "./user-cache.js";
 
@@ -62,6 +63,7 @@ export class GuildHost {
   private readonly unwatch: () => void;
   private readonly now: () => Date;
   private readonly knownGateways = new Set<string>();
+  private presenceSerial = 0;
   private readonly gatewaySweeps = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: GuildHostOptions) {
@@ -110,10 +112,12 @@ export class GuildHost {
   }
 
   private dropSessionsOf(gatewayId: string): void {
-    for (const entry of this.owned.values()) {
-      for (const [userId, sessions] of entry.online) {
+    for (const [guildId, entry] of this.owned) {
+      for (const [userId, sessions] of [...entry.online]) {
+        const before = presenceOf(sessions);
         for (const [sessionId, session] of sessions) if (session.gatewayInstanceId === gatewayId) sessions.delete(sessionId);
         if (sessions.size === 0) entry.online.delete(userId);
+        this.presenceChanged(guildId, entry, userId, before);
       }
     }
   }
@@ -364,9 +368,13 @@ export class GuildHost {
   async markOnline(guildId: bigint, session: OnlineSession): Promise<boolean> {
     const entry = await this.entry(guildId);
     if (!entry.model.members.has(session.userId)) return false;
+    const before = presenceOf(entry.online.get(session.userId));
     let sessions = entry.online.get(session.userId);
     if (!sessions) entry.online.set(session.userId, (sessions = new Map()));
+    // The newest session's presence is the user's: re-inserting keeps the map in update order.
+    sessions.delete(session.sessionId);
     sessions.set(session.sessionId, session);
+    this.presenceChanged(guildId, entry, session.userId, before);
     return true;
   }
 
@@ -374,8 +382,29 @@ export class GuildHost {
     const entry = await this.entry(guildId);
     const sessions = entry.online.get(userId);
     if (!sessions) return;
+    const before = presenceOf(sessions);
     sessions.delete(sessionId);
     if (sessions.size === 0) entry.online.delete(userId);
+    this.presenceChanged(guildId, entry, userId, before);
+  }
+
+  /** PRESENCE_UPDATE to the guild when what others see of a user changed. */
+  private presenceChanged(guildId: bigint, entry: Owned, userId: bigint, before: Presence): void {
+    const after = presenceOf(entry.online.get(userId));
+    if (after.status === before.status && after.activities === before.activities) return;
+    const data = {
+      user: { id: String(userId) },
+      guild_id: String(guildId),
+      status: after.status,
+      activities: after.activities === "" ? [] : (JSON.parse(after.activities) as unknown[]),
+      client_status: after.status === "offline" ? {} : { desktop: after.status },
+    };
+    const dispatch: Dispatch = { event: "PRESENCE_UPDATE", data: json(data), intents: GatewayIntentBits.GuildPresences, channelId: 0n, userIds: [], toOnlineMembers: true };
+    const sessions = this.sessionsOf(entry);
+    this.options.fanout.enqueue(
+      guildId,
+      Promise.resolve([{ ownerId: guildId, guildSeq: entry.model.seq, deliveryId: `p:${guildId}:${userId}:${++this.presenceSerial}`, dispatch, sessions }]),
+    );
   }
 
   async listOnline(guildId: bigint): Promise<OnlineSession[]> {
@@ -393,4 +422,21 @@ export class GuildHost {
 
 function withTableOnly(dispatches: Dispatch[]): Dispatch[] {
   return dispatches.length > 0 ? dispatches : [TABLE_ONLY];
+}
+
+/** What others see of a user in a guild: status and activities (JSON). */
+interface Presence {
+  status: string;
+  activities: string;
+}
+
+const decoder = new TextDecoder();
+
+/** The presence of the user's most recently updated session; invisible shows as offline. */
+export function presenceOf(sessions: Map<string, OnlineSession> | undefined): Presence {
+  if (!sessions || sessions.size === 0) return { status: "offline", activities: "" };
+  const newest = [...sessions.values()].at(-1)!;
+  const status = newest.status === "" ? "online" : newest.status;
+  if (status === "invisible") return { status: "offline", activities: "" };
+  return { status, activities: decoder.decode(newest.activities) };
 }

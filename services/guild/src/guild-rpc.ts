@@ -9,6 +9,8 @@ import type { GuildMessages } from "./guild-messages.js";
 import { isPrivate, type GuildModel } from "@chorus/guild-state/guild-model";
 
 const MAX_MEMBER_PAGE = 1000;
+const PRESENCE_STATUSES = new Set(["", "online", "idle", "dnd", "invisible"]);
+const MAX_ACTIVITIES_BYTES = 8192;
 
 /** A guild the actor is a member of (50001 otherwise, 10004 when there is no such guild). */
 function memberOf(model: GuildModel, actorId: bigint): void {
@@ -133,6 +135,17 @@ export function guildHandlers(host: GuildHost, messages: GuildMessages, nodeInfo
     async markOnline(req) {
       if (!req.session || req.session.userId === 0n) throw invalidField("session.user_id", "Required.");
       if (req.session.sessionId === "") throw invalidField("session.session_id", "Required.");
+      if (!PRESENCE_STATUSES.has(req.session.status)) throw invalidField("session.status", "Must be online, idle, dnd or invisible.");
+      if (req.session.activities.length > MAX_ACTIVITIES_BYTES) throw invalidField("session.activities", `At most ${MAX_ACTIVITIES_BYTES} bytes.`);
+      if (req.session.activities.length > 0) {
+        let activities: unknown;
+        try {
+          activities = JSON.parse(new TextDecoder().decode(req.session.activities));
+        } catch {
+          activities = undefined;
+        }
+        if (!Array.isArray(activities)) throw invalidField("session.activities", "Must be a JSON array.");
+      }
       return { member: await host.markOnline(req.guildId, req.session) };
     },
 
