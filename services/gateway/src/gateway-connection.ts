@@ -22,7 +22,7 @@ import { SendRateLimiter } from "./rate-limiter.js";
 import { ZlibStream } from "./zlib-stream.js";
 import type { Authenticator, Identity } from "./identity.js";
 import type { GuildSnapshots } from "./guild-snapshots.js";
-import type { GuildPresence } from "./guild-presence.js";
+import { parsePresence, type GuildPresence } from "./guild-presence.js";
 import { parseMemberRequest, type MemberChunks } from "./member-chunks.js";
 import type { SessionStore } from "./session-store.js";
 
@@ -255,9 +255,18 @@ export class GatewayConnection {
         if (this.state !== "new") return this.close(CloseCode.AlreadyAuthenticated, "Already authenticated.");
         void this.run(() => this.resume(payload.d));
         return;
-      case Op.PresenceUpdate:
+      case Op.PresenceUpdate: {
+        if (this.state !== "ready") return this.close(CloseCode.NotAuthenticated, "You sent a payload prior to identifying.");
+        const presence = parsePresence(payload.d);
+        if (!presence) return this.close(CloseCode.DecodeError, "Error while decoding payload.");
+        const session = this.session!;
+        this.ctx.presence.setPresence(session.id, presence);
+        // Guild owners send PRESENCE_UPDATE to the members who want it.
+        void forEachLimited([...session.guilds], GUILD_CREATE_CONCURRENCY, (guildId) => this.ctx.presence.markOnline(guildId, session.userId, session.id));
+        return;
+      }
       case Op.VoiceStateUpdate:
-        // Accepted and not acted on yet (presence and voice come later).
+        // Accepted and not acted on yet (voice comes later).
         if (this.state !== "ready") this.close(CloseCode.NotAuthenticated, "You sent a payload prior to identifying.");
         return;
       case Op.RequestGuildMembers:
@@ -300,6 +309,9 @@ export class GatewayConnection {
     const guildIds = (await ctx.snapshots.guildIdsOf(userId)).filter((g) => !shard || shardOf(g, shard[1]) === shard[0]);
     if (this.state !== "identifying") return;
     const sessionId = randomBytes(16).toString("hex");
+    // IDENTIFY's presence is the session's first one (a malformed one is ignored, as Discord).
+    const presence = identify.presence === undefined ? undefined : parsePresence(identify.presence);
+    if (presence) ctx.presence.setPresence(sessionId, presence);
     const ready = {
       v: 10,
       user: discordCurrentUser(identity.user),
@@ -457,9 +469,21 @@ export class GatewayConnection {
     this.detach(!this.closingByServer && (code === 1000 || code === 1001));
   }
 
+  /**
+   * Marks the session online again on the guilds whose owner may have changed (a guild node
+   * joined or left): the new owner builds its online list from these announcements.
+   */
+  reannounce(ownerChanged: (guildId: bigint) => boolean): void {
+    const session = this.session;
+    if (!session || this.state !== "ready") return;
+    const guilds = [...session.guilds].filter(ownerChanged);
+    void forEachLimited(guilds, GUILD_CREATE_CONCURRENCY, (guildId) => this.ctx.presence.markOnline(guildId, session.userId, session.id));
+  }
+
   private detach(ended: boolean): void {
     const session = this.session;
     if (!session || this.superseded) return;
+    this.ctx.presence.forget(session.id);
     if (this.ctx.sessions.get(session.id) === this) this.ctx.sessions.delete(session.id);
     const endsAt = Date.now() + (ended ? 0 : this.ctx.resumeWindowMs);
     this.ctx.track(

@@ -1,4 +1,4 @@
-import { loadConfig, type ServiceModule } from "@chorus/mesh";
+import { HashRing, loadConfig, type ServiceModule } from "@chorus/mesh";
 import { GatewayService } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
 import { gatewayEnvSchema } from "./config.js";
 import { Authenticator } from "./identity.js";
@@ -64,6 +64,15 @@ export const gatewayService: ServiceModule = {
       logger: ctx.logger,
     });
     websocketUrl ||= `ws://${config.CHORUS_GATEWAY_HOST}:${port}`;
+    // Guild owners keep online lists in memory only: when a guild node joins or leaves, the
+    // sessions here announce themselves to the new owners of their guilds.
+    let guildRing = ringOf(ctx.registry.instances("guild").map((i) => i.id));
+    const unwatchGuilds = ctx.registry.watch("guild", (instances) => {
+      const next = ringOf(instances.map((i) => i.id));
+      const before = guildRing;
+      guildRing = next;
+      for (const connection of sessions.values()) connection.reannounce((guildId) => before.lookup(guildId) !== next.lookup(guildId));
+    });
     return {
       metadata: { websocket_url: websocketUrl },
       urls: { gateway: websocketUrl },
@@ -74,6 +83,7 @@ export const gatewayService: ServiceModule = {
         });
       },
       async stop() {
+        unwatchGuilds();
         await sockets.drain();
         await lifecycle.stop();
         await store.close();
@@ -82,3 +92,9 @@ export const gatewayService: ServiceModule = {
     };
   },
 };
+
+function ringOf(ids: string[]): HashRing {
+  const ring = new HashRing();
+  ring.setNodes(ids);
+  return ring;
+}

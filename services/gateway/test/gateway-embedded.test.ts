@@ -226,6 +226,35 @@ describe("gateway (embedded mode)", () => {
     await waitFor("the joiner offline", async () => !(await onlineIds()).includes(session.sessionId));
   });
 
+  it("presence: members with GUILD_PRESENCES see a user come online, go idle with an activity (op 3), and go offline", async () => {
+    const owner = await http.register();
+    const guildId = await http.createGuild(owner.token);
+    const friend = await http.register();
+    const channels = await http.ok("GET", `/guilds/${guildId}/channels`, owner.token);
+    const invite = await http.ok("POST", `/channels/${channels.find((c: any) => c.type === 0).id}/invites`, owner.token, {});
+    await http.ok("POST", `/invites/${invite.code}`, friend.token, {});
+    const watcher = await connectSession(ws, owner.token, I.Guilds | I.GuildPresences);
+    const blind = await connectSession(ws, owner.token, I.Guilds);
+    const presenceOf = (from: number, status: string) =>
+      watcher.client.next(`PRESENCE_UPDATE ${status}`, (p) => p.t === "PRESENCE_UPDATE" && p.d.user.id === friend.id && p.d.status === status, from);
+    let mark = watcher.client.received.length;
+    const session = await connectSession(ws, friend.token, I.Guilds, { extra: { presence: { status: "dnd", activities: [], since: null, afk: false } } });
+    const online = await presenceOf(mark, "dnd");
+    assert.equal(online.d.guild_id, guildId);
+    mark = watcher.client.received.length;
+    session.client.send({ op: 3, d: { since: null, activities: [{ name: "chess", type: 0 }], status: "idle", afk: true } });
+    const idle = await presenceOf(mark, "idle");
+    assert.deepEqual(idle.d.activities, [{ name: "chess", type: 0 }]);
+    mark = watcher.client.received.length;
+    session.client.close(1000);
+    await presenceOf(mark, "offline");
+    assert.ok(!blind.client.dispatches().some((p) => p.t === "PRESENCE_UPDATE"), "no PRESENCE_UPDATE without the intent");
+    // A malformed op 3 closes with 4002.
+    const bad = await connectSession(ws, friend.token, I.Guilds);
+    bad.client.send({ op: 3, d: { status: "sleepy", activities: [] } });
+    assert.equal(await bad.client.closeCode(), 4002);
+  });
+
   it("GET /gateway and /gateway/bot give the gateway's URL", async () => {
     assert.deepEqual(await http.ok("GET", "/gateway"), { url: ws });
     const owner = await http.register();
