@@ -145,6 +145,11 @@ export function describeApplications(mode: string, start: () => Promise<ChorusUn
           name: "BASE_TYPE_BAD_LENGTH",
           bot_public: "BASE_TYPE_BOOLEAN",
         });
+        // The limited gateway intents (here MESSAGE_CONTENT) can be switched on, nothing else.
+        const withContent = await call("PATCH", `/applications/${app.id}`, { token: owner.token, body: { flags: 1 << 19 } });
+        assert.equal(withContent.status, 200, JSON.stringify(withContent.body));
+        assert.equal(withContent.body.flags & (1 << 19), 1 << 19);
+        assertFormErrors(await call("PATCH", `/applications/${app.id}`, { token: owner.token, body: { flags: 1 << 12 } }), { flags: "APPLICATION_FLAGS_INVALID" });
 
         // Someone else's application is as unknown as one that does not exist.
         const stranger = await register();

@@ -98,6 +98,14 @@ describe("application fields", () => {
       name: "BASE_TYPE_BAD_LENGTH",
     });
   });
+
+  it("flags: only the limited gateway intent flags may be set", () => {
+    const limited = (1 << 13) | (1 << 15) | (1 << 19);
+    assert.deepEqual(validate(applicationChangesSchema, { flags: limited }), { flags: limited });
+    assert.deepEqual(validate(applicationChangesSchema, { flags: 0 }), { flags: 0 });
+    assert.deepEqual(fieldsOf(() => validate(applicationChangesSchema, { flags: 1 << 12 })), { flags: "APPLICATION_FLAGS_INVALID" });
+    assert.ok("flags" in fieldsOf(() => validate(applicationChangesSchema, { flags: "524288" })));
+  });
 });
 
 describe("verify keys", () => {

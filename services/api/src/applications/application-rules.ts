@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomInt } from "node:crypto";
 import { z } from "zod";
+import { ApplicationFlags } from "discord-api-types/v10";
 import { InvalidFieldsError, fieldError } from "../accounts/account-errors.js";
 import { USERNAME_LENGTH, badLength, discordIssue, lengthBetween } from "../accounts/account-rules.js";
 
@@ -8,6 +9,14 @@ import { USERNAME_LENGTH, badLength, discordIssue, lengthBetween } from "../acco
  * validation with Discord's form error codes, bot usernames, permission bitfields and verify
  * keys.
  */
+
+/**
+ * The application flags a developer may set, as on Discord: the limited gateway intents
+ * (GATEWAY_PRESENCE_LIMITED, GATEWAY_GUILD_MEMBERS_LIMITED, GATEWAY_MESSAGE_CONTENT_LIMITED),
+ * which let the application's bot ask for the privileged intents.
+ */
+export const SETTABLE_APPLICATION_FLAGS =
+  BigInt(ApplicationFlags.GatewayPresenceLimited) | BigInt(ApplicationFlags.GatewayGuildMembersLimited) | BigInt(ApplicationFlags.GatewayMessageContentLimited);
 
 /** What the storage contract allows (chorus.storage.v1.Application). */
 export const APPLICATION_NAME_LENGTH = { min: 1, max: 128 } as const;
@@ -37,6 +46,16 @@ export const applicationChangesSchema = z.object({
   icon: z.string().nullish(),
   bot_public: z.boolean().optional(),
   bot_require_code_grant: z.boolean().optional(),
+  flags: z
+    .number()
+    .int()
+    .nonnegative()
+    .superRefine((value, ctx) => {
+      if ((BigInt(value) & ~SETTABLE_APPLICATION_FLAGS) !== 0n) {
+        ctx.addIssue(discordIssue("APPLICATION_FLAGS_INVALID", "Only the limited gateway intent flags can be set."));
+      }
+    })
+    .optional(),
 });
 export type ApplicationChanges = z.infer<typeof applicationChangesSchema>;
 

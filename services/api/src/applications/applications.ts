@@ -16,7 +16,14 @@ import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_
 import { InvalidFieldsError, RequestRefusedError, UnknownUserError, fieldError } from "../accounts/account-errors.js";
 import { DEFAULT_LOCALE, requirePerson, type Accounts, type Session } from "../accounts/accounts.js";
 import { avatarHash } from "../accounts/avatars.js";
-import { type ApplicationChanges, type ApplicationCreation, botUsernameBase, botUsernameCandidate, newVerifyKey } from "./application-rules.js";
+import {
+  type ApplicationChanges,
+  type ApplicationCreation,
+  botUsernameBase,
+  botUsernameCandidate,
+  newVerifyKey,
+  SETTABLE_APPLICATION_FLAGS,
+} from "./application-rules.js";
 
 export { type Application };
 
@@ -138,6 +145,11 @@ export class Applications {
     if (changes.bot_require_code_grant !== undefined) {
       application.botRequireCodeGrant = changes.bot_require_code_grant;
       paths.push("bot_require_code_grant");
+    }
+    if (changes.flags !== undefined) {
+      // Only the settable bits change; the others (set by Chorus) stay as they are.
+      application.flags = (current.flags & ~SETTABLE_APPLICATION_FLAGS) | BigInt(changes.flags);
+      paths.push("flags");
     }
     if (paths.length === 0) return this.view(current);
     const updated = await this.storage(applicationId).updateApplication({ applicationId, application, updateMask: { paths } });
