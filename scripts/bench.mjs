@@ -11,6 +11,8 @@ import { infraDown, infraUp } from './infra.mjs';
 /** Infrastructure each scenario needs (scripts/infra/<name>.mjs components). */
 const INFRA = {
   storage: ['etcd', 'cassandra'],
+  // The Chorus cluster it starts; with --target (a server that already runs) nothing.
+  fanout: ['etcd', 'redis', 'cassandra'],
 };
 
 const args = process.argv.slice(2);
@@ -20,7 +22,8 @@ const helpOnly = !scenario || args.includes('--help') || args.includes('-h');
 setup();
 
 let infra = { env: {}, started: [], components: {} };
-const needs = helpOnly ? [] : (INFRA[scenario] ?? []);
+const targetsRunningServer = args.some((a) => a === '--target' || a.startsWith('--target='));
+const needs = helpOnly || targetsRunningServer ? [] : (INFRA[scenario] ?? []);
 if (needs.length) {
   // A Cassandra started here runs with the full C2 JIT: steadier numbers than the fast-start
   // (C1 only) default of the test suites. A Cassandra that already runs is reused as it is.

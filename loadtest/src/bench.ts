@@ -42,8 +42,9 @@ async function listing(): Promise<string> {
 function scenarioHelp(s: Scenario): string {
   const lines = [`usage: npm run bench -- ${s.name} [options] [--json FILE]`, "", s.summary, "", "options:"];
   const rows = Object.entries(s.options).map(([name, o]) => {
-    const def = o.default === undefined || o.default === "" ? "" : ` (default ${String(o.default)})`;
-    return [`--${name}${o.type === "string" ? (/^\d+$/.test(String(o.default)) ? " N" : " TEXT") : ""}`, `${s.help[name] ?? ""}${def}`];
+    const def = o.default === undefined || o.default === "" || o.default === false ? "" : ` (default ${String(o.default)})`;
+    const metavar = s.metavars?.[name] ?? (/^\d+$/.test(String(o.default)) ? "N" : "TEXT");
+    return [`--${name}${o.type === "string" ? ` ${metavar}` : ""}`, `${s.help[name] ?? ""}${def}`];
   });
   rows.push(["--json FILE", "write the full report as JSON to FILE"], ["--help", "this help"]);
   const width = Math.max(...rows.map(([a]) => a.length));
@@ -83,15 +84,24 @@ const COLUMNS: Column[] = [
   { title: "db q/op", value: (p) => (p.db ? String(p.db.queriesPerOp) : "–"), optional: (p) => !!p.db },
 ];
 
+/** Rows as aligned columns: the first left-aligned, the others (numbers) right-aligned. */
+function alignRows(cells: string[][]): string[] {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
+  return cells.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd());
+}
+
 export function formatReport(report: ScenarioReport): string {
-  const columns = COLUMNS.filter((c) => !c.optional || report.phases.some(c.optional));
-  const cells = [columns.map((c) => c.title), ...report.phases.map((p) => columns.map((c) => c.value(p)))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  // First column left-aligned, numbers right-aligned.
-  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
-  const out = [report.title, "", ...cells.map(line), ""];
-  const nameWidth = Math.max(...report.checks.map((c) => c.name.length));
-  const targetWidth = Math.max(...report.checks.map((c) => c.target.length));
+  const out = [report.title, ""];
+  for (const table of report.tables ?? []) {
+    if (table.title) out.push(table.title);
+    out.push(...alignRows([table.header, ...table.rows]), "");
+  }
+  if (report.phases.length) {
+    const columns = COLUMNS.filter((c) => !c.optional || report.phases.some(c.optional));
+    out.push(...alignRows([columns.map((c) => c.title), ...report.phases.map((p) => columns.map((c) => c.value(p)))]), "");
+  }
+  const nameWidth = Math.max(0, ...report.checks.map((c) => c.name.length));
+  const targetWidth = Math.max(0, ...report.checks.map((c) => c.target.length));
   if (report.checks.length) {
     out.push("targets:");
     for (const c of report.checks) {

@@ -16,8 +16,11 @@ export interface OpenLoopOptions {
   maxInFlight?: number;
   /** How long to wait for the measured operations still in flight after the last send. */
   drainTimeoutMs?: number;
-  /** One operation; `seq` counts from 0 across warm-up and measurement. Rejects on failure. */
-  op: (seq: number) => Promise<unknown>;
+  /**
+   * One operation; `seq` counts from 0 across warm-up and measurement, `intended` is its due
+   * time (performance.now() clock), e.g. to stamp into a message. Rejects on failure.
+   */
+  op: (seq: number, intended: number) => Promise<unknown>;
   /** Called synchronously just before the first measured operation is sent. */
   onMeasureStart?: () => void;
   /** Called once the measured operations completed (or the drain timed out). */
@@ -128,7 +131,7 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
       if (measured) sendLag.recordMs(sent - intended);
       let promise: Promise<unknown>;
       try {
-        promise = op(seq);
+        promise = op(seq, intended);
       } catch (err) {
         promise = Promise.reject(err);
       }

@@ -17,6 +17,8 @@ export interface Scenario {
   /** Its options, each with a `default` (bench.ts shows them in --help) and a help line below. */
   options: ScenarioOptions;
   help: Record<string, string>;
+  /** Placeholders shown in --help for string options (default: N for numeric defaults, else TEXT). */
+  metavars?: Record<string, string>;
   run(values: OptionValues): Promise<ScenarioReport>;
 }
 
@@ -76,6 +78,20 @@ export interface ScenarioReport {
   checks: Check[];
   /** Extra lines printed under the table (ratios, derived numbers). */
   notes: string[];
+  /**
+   * Tables of the scenario's own shape, printed before the phase table (scenarios whose rows
+   * are not open-loop phases, e.g. fanout, leave `phases` empty and use these).
+   */
+  tables?: ReportTable[];
+  /** Scenario-specific results for the JSON report. */
+  results?: Record<string, unknown>;
+}
+
+/** A table printed as aligned columns: the first column left-aligned, the others right-aligned. */
+export interface ReportTable {
+  title?: string;
+  header: string[];
+  rows: string[][];
 }
 
 /** A bad option value: bench.ts prints it with the usage and exits 2. */

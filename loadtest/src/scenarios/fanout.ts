@@ -1,0 +1,630 @@
+// The fan-out scenario: N Discord gateway sessions, members of one guild, and K senders posting
+// to one channel over the REST API; every message must reach every session. Measures end-to-end
+// latency (send → each receipt), deliveries per second, missing and duplicate deliveries, CPU
+// and peak RSS per service process, and the gateway memory an idle session costs.
+//
+// By default it starts Chorus in cluster mode itself (storage, guild, relays, gateways, api);
+// with --target it drives any Discord-compatible server through HTTP and the gateway URL from
+// GET /api/v10/gateway only.
+import { cpus, totalmem } from "node:os";
+import { resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { makeAccounts, type AccountsResult } from "../fanout/accounts.js";
+import { startChorusCluster, type ChorusCluster } from "../fanout/chorus-cluster.js";
+import { ClientPool, type PoolResult } from "../fanout/client-pool.js";
+import { DiscordHttp, forEachLimited, HttpError } from "../fanout/discord-http.js";
+import { messageContent, nowMs, SESSION_INTENTS, type SessionSpec } from "../fanout/protocol.js";
+import { LatencyRecorder, type LatencySummary } from "../latency.js";
+import { runOpenLoop } from "../open-loop.js";
+import { ProcessMonitor, readProc, round, SelfCpu, SystemMonitor, type ProcessUsage } from "../process-stats.js";
+import { UsageError, type Check, type OptionValues, type ReportTable, type Scenario, type ScenarioReport } from "../scenario.js";
+
+/** The issue's targets on the 2-core machine (design doc, "Benchmarks"). */
+const TARGETS = {
+  maxMessagesPerSec: 150,
+  maxP99Ms: 100,
+  rateP99Ms: 500,
+  idleSessionKb: 10,
+};
+
+const log = (msg: string) => process.stderr.write(`[fanout] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------ options
+
+interface Settings {
+  sessions: number;
+  senders: number;
+  /** Messages per second over all senders (open loop); undefined: --max. */
+  rate?: number;
+  durationS: number;
+  warmupS: number;
+  gateways: number;
+  relays: number;
+  target: string;
+  cpuProfDir: string;
+  serviceNodeOptions: string;
+  clientThreads: number;
+  httpAccounts?: number;
+  registerConcurrency: number;
+  joinConcurrency: number;
+  connectConcurrency: number;
+  drainS: number;
+}
+
+function intOption(values: OptionValues, name: string, min: number, max: number): number {
+  const raw = values[name];
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
+  }
+  return n;
+}
+
+const optional = (values: OptionValues, name: string) => values[name] !== undefined && values[name] !== "" && values[name] !== "auto";
+
+function settingsFrom(values: OptionValues): Settings {
+  const sessions = intOption(values, "sessions", 1, 50_000);
+  if (optional(values, "rate") && values.max) throw new UsageError("--rate and --max exclude each other");
+  const s: Settings = {
+    sessions,
+    senders: intOption(values, "senders", 1, 1000),
+    rate: optional(values, "rate") ? intOption(values, "rate", 1, 10_000) : undefined,
+    durationS: intOption(values, "duration", 1, 3600),
+    warmupS: intOption(values, "warmup", 0, 300),
+    gateways: intOption(values, "gateways", 1, 16),
+    relays: intOption(values, "relays", 1, 16),
+    target: String(values.target ?? ""),
+    cpuProfDir: values["cpu-prof"] ? resolve(process.env.INIT_CWD ?? process.cwd(), String(values["cpu-prof"])) : "",
+    serviceNodeOptions: String(values["service-node-options"] ?? ""),
+    clientThreads: optional(values, "client-threads") ? intOption(values, "client-threads", 1, 32) : Math.min(4, Math.max(1, Math.ceil(sessions / 2500))),
+    httpAccounts: optional(values, "http-accounts") ? intOption(values, "http-accounts", 1, 50_000) : undefined,
+    registerConcurrency: intOption(values, "register-concurrency", 1, 256),
+    joinConcurrency: intOption(values, "join-concurrency", 1, 256),
+    connectConcurrency: intOption(values, "connect-concurrency", 1, 5000),
+    drainS: intOption(values, "drain", 1, 600),
+  };
+  if (s.senders > s.sessions) throw new UsageError(`--senders (${s.senders}) cannot exceed --sessions (${s.sessions}): senders are members with sessions`);
+  if (s.target) {
+    let url: URL;
+    try {
+      url = new URL(s.target);
+    } catch {
+      throw new UsageError(`--target must be a base URL such as http://127.0.0.1:8080, got "${s.target}"`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`--target must be an http(s) URL, got "${s.target}"`);
+    if (s.cpuProfDir) throw new UsageError("--cpu-prof profiles the service processes the benchmark starts; it cannot be used with --target");
+    if (s.httpAccounts !== undefined && s.httpAccounts < s.sessions) throw new UsageError("with --target every account is registered over HTTP (--http-accounts must be at least --sessions)");
+  }
+  return s;
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+const fixed = (digits: number) => (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits));
+const f0 = fixed(0);
+const f1 = fixed(1);
+const f2 = fixed(2);
+
+function countKind(into: Record<string, number>, err: unknown): void {
+  const kind = (err instanceof HttpError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split("\n")[0].slice(0, 200);
+  into[kind] = (into[kind] ?? 0) + 1;
+}
+
+/** Waits (≤ maxMs) until every pid uses less than 0.3 of a core, so setup work does not run into a measurement. */
+async function settle(pids: number[], maxMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + maxMs;
+  await sleep(500);
+  while (Date.now() < deadline) {
+    const before = pids.map(readProc);
+    await sleep(500);
+    const cores = pids.map((pid, i) => ((readProc(pid)?.cpuSeconds ?? 0) - (before[i]?.cpuSeconds ?? 0)) / 0.5);
+    if (cores.every((c) => c < 0.3)) return true;
+  }
+  return false;
+}
+
+/** V8 heap in use and memory outside it (Buffers), from a service's GET /metrics (prom-client defaults). */
+async function heapOf(address: string): Promise<{ heapUsedMb: number; externalMb: number }> {
+  try {
+    const res = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const text = await res.text();
+    const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
+    return { heapUsedMb: metric("nodejs_heap_size_used_bytes"), externalMb: metric("nodejs_external_memory_bytes") };
+  } catch {
+    return { heapUsedMb: NaN, externalMb: NaN };
+  }
+}
+
+interface MessageRecord {
+  seq: number;
+  sender: number;
+  /** Epoch ms stamped into the message: the intended send time (open loop) or the actual one (--max). */
+  stampedMs: number;
+  measured: boolean;
+  ok?: boolean;
+  /** Send (stamp) → HTTP response, ms. */
+  ackMs?: number;
+}
+
+interface ProcessRow {
+  name: string;
+  usage: ProcessUsage;
+}
+
+// ------------------------------------------------------------------------------ the scenario
+
+async function runFanout(values: OptionValues): Promise<ScenarioReport> {
+  const s = settingsFrom(values);
+  const startedAt = new Date().toISOString();
+  const run = Math.random().toString(36).slice(2, 8).padEnd(6, "0");
+  const mode = s.rate ? `${s.rate} messages/s (open loop) from ${s.senders} sender(s)` : `${s.senders} sender(s) at --max (each posts when its previous ack arrived)`;
+  log(`run ${run}: ${s.sessions} sessions, ${mode}, ${s.durationS} s (+${s.warmupS} s warm-up)`);
+
+  let cluster: ChorusCluster | undefined;
+  let pool: ClientPool | undefined;
+  const setupTimes: Record<string, number> = {};
+  const setupErrors: Record<string, number> = {};
+  const notes: string[] = [];
+  const time = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const result = await work();
+    setupTimes[what] = round((performance.now() - t0) / 1000, 1);
+    return result;
+  };
+
+  try {
+    // 1. The server: ours in cluster mode, or the target.
+    if (!s.target) {
+      cluster = await time("start Chorus", () =>
+        startChorusCluster({ gateways: s.gateways, relays: s.relays, nodeOptions: s.serviceNodeOptions, cpuProfDir: s.cpuProfDir, log }),
+      );
+    }
+    const baseUrl = cluster ? cluster.httpUrl : s.target;
+    const http = new DiscordHttp(baseUrl);
+
+    // 2. Accounts: over HTTP; beyond --http-accounts (Chorus-started runs), through storage.
+    const viaHttp = s.httpAccounts ?? (s.target || s.sessions <= 1000 ? s.sessions : 50);
+    const accountsResult: AccountsResult = await time("accounts", () =>
+      makeAccounts({ http, prefix: `fo${run}u`, count: s.sessions, viaHttp, concurrency: s.registerConcurrency, mesh: cluster?.mesh, log }),
+    );
+    const accounts = accountsResult.accounts;
+
+    // 3. One guild, its first text channel, an unlimited invite that everyone accepts.
+    const owner = accounts[0];
+    const { guildId, channelId, code } = await time("guild + invite", async () => {
+      const guild = await http.call<{ id: string }>("POST", "/guilds", owner.token, { name: `fanout ${run}` });
+      const channels = await http.call<{ id: string; type: number }[]>("GET", `/guilds/${guild.id}/channels`, owner.token);
+      const text = channels.find((c) => c.type === 0);
+      if (!text) throw new Error(`the new guild has no text channel: ${JSON.stringify(channels)}`);
+      const invite = await http.call<{ code: string }>("POST", `/channels/${text.id}/invites`, owner.token, { max_age: 0, max_uses: 0 });
+      return { guildId: guild.id, channelId: text.id, code: invite.code };
+    });
+    log(`guild ${guildId}, channel ${channelId}, invite ${code}; ${accounts.length - 1} members joining, ${s.joinConcurrency} at a time`);
+    const joinRetries: Record<string, number> = {};
+    await time("joins", async () => {
+      let joined = 0;
+      const progress = setInterval(() => log(`  ${joined}/${accounts.length - 1} joined`), 10_000);
+      try {
+        await forEachLimited(accounts.slice(1), s.joinConcurrency, async (a) => {
+          await http.callRetrying("POST", `/invites/${code}`, a.token, {}, 8, (err) => countKind(joinRetries, err));
+          joined++;
+        });
+      } finally {
+        clearInterval(progress);
+      }
+    });
+    log(`joined in ${setupTimes.joins} s`);
+    for (const [k, v] of Object.entries(joinRetries)) setupErrors[`join retried after ${k}`] = v;
+
+    // 4. Gateway sessions, alternating over the URLs the server hands out.
+    const urls = await http.gatewayUrls(cluster ? s.gateways * 4 : 16);
+    if (cluster && urls.length !== s.gateways) throw new Error(`GET /gateway handed out ${urls.length} URLs for ${s.gateways} gateways: ${urls.join(", ")}`);
+    const specs: SessionSpec[] = accounts.map((a, i) => ({ index: i, token: a.token, url: urls[i % urls.length] }));
+    const gatewayOfUrl = (url: string) => cluster?.gateways.findIndex((g) => g.urls.gateway === url) ?? -1;
+    const servicePids = cluster ? cluster.processes.map((p) => p.process.pid) : [];
+
+    pool = new ClientPool(run, specs, { threads: s.clientThreads, intents: SESSION_INTENTS, connectConcurrency: s.connectConcurrency, connectTimeoutMs: 120_000 });
+    // Sessions connect in two steps, the gateways' memory sampled (once they are quiet) before,
+    // between and after: the second step's growth per session is the marginal cost of an idle
+    // session, without the one-time cost (JIT, caches, heap headroom) of the first connections.
+    const firstStep = Math.min(s.sessions, Math.max(urls.length * 10, Math.ceil(s.sessions / 10)));
+    const gatewayMemorySample = async () => {
+      if (!cluster) return [];
+      await settle(servicePids);
+      await sleep(2000);
+      return Promise.all(cluster.gateways.map(async (g) => ({ rssMb: readProc(g.pid)?.rssMb ?? NaN, ...(await heapOf(g.address)) })));
+    };
+    const memory = [await gatewayMemorySample()];
+    log(`connecting ${s.sessions} sessions to ${urls.join(", ")} from ${pool.threads} client thread(s), ${s.connectConcurrency} at a time (first ${firstStep}, then the rest)`);
+    const connectCpu = new SelfCpu();
+    const connectMs: number[] = [];
+    let ready = 0;
+    let connectFailed = 0;
+    let connectSeconds = 0;
+    for (const upTo of firstStep < s.sessions ? [firstStep, s.sessions] : [s.sessions]) {
+      const t0 = performance.now();
+      const step = await pool.connect(upTo);
+      const stepS = (performance.now() - t0) / 1000;
+      connectSeconds += stepS;
+      ready += step.ready;
+      connectFailed += step.failed;
+      connectMs.push(...step.connectMs);
+      for (const [k, v] of Object.entries(step.errors)) setupErrors[`session connect: ${k}`] = (setupErrors[`session connect: ${k}`] ?? 0) + v;
+      log(`${ready} sessions READY + GUILD_CREATE (${step.ready} in ${stepS.toFixed(1)} s, ${step.failed} failed)`);
+      memory.push(await gatewayMemorySample());
+    }
+    setupTimes.sessions = round(connectSeconds, 1);
+    const connectBenchCpu = connectCpu.read();
+    if (ready === 0) throw new Error(`no session connected: ${JSON.stringify(setupErrors)}`);
+    // Per gateway: sessions of each step, and the memory growth per session.
+    const onGateway = (g: number, from: number, to: number) => specs.filter((x) => x.index >= from && x.index < to && gatewayOfUrl(x.url) === g).length;
+    const gatewayMemory = (cluster?.gateways ?? []).map((_, g) => {
+      const [before, mid, after] = [memory[0][g], memory[1][g], memory.at(-1)![g]];
+      const all = onGateway(g, 0, s.sessions);
+      const second = memory.length === 3 ? onGateway(g, firstStep, s.sessions) : 0;
+      const kb = (from: number, to: number, n: number) => (n > 0 ? round(((to - from) * 1024) / n, 2) : NaN);
+      return {
+        name: `gateway-${g + 1}`,
+        sessions: all,
+        rssMb: { before: round(before.rssMb, 1), afterFirstStep: round(mid.rssMb, 1), after: round(after.rssMb, 1) },
+        heapUsedMb: { before: round(before.heapUsedMb, 1), afterFirstStep: round(mid.heapUsedMb, 1), after: round(after.heapUsedMb, 1) },
+        /** RSS growth per session of the second step (all sessions when there was one step). */
+        kbPerSession: second > 0 ? kb(mid.rssMb, after.rssMb, second) : kb(before.rssMb, after.rssMb, all),
+        heapKbPerSession: second > 0 ? kb(mid.heapUsedMb, after.heapUsedMb, second) : kb(before.heapUsedMb, after.heapUsedMb, all),
+        /** RSS growth per session over both steps. */
+        kbPerSessionOverall: kb(before.rssMb, after.rssMb, all),
+        marginalSessions: second > 0 ? second : all,
+      };
+    });
+
+    // 5. Barrier: one message every session must receive before the load starts (the whole
+    //    path is up, every session is online on the guild's owner).
+    const records: MessageRecord[] = [];
+    const channelPath = `/channels/${channelId}/messages`;
+    const senders = accounts.slice(0, s.senders);
+    const failures: Record<string, number> = {};
+    const post = async (record: MessageRecord) => {
+      records[record.seq] = record;
+      try {
+        await http.call("POST", channelPath, senders[record.sender].token, { content: messageContent(run, record.seq, record.stampedMs), nonce: String(record.seq) }, 15_000);
+        record.ok = true;
+        record.ackMs = nowMs() - record.stampedMs;
+      } catch (err) {
+        record.ok = false;
+        if (record.measured) countKind(failures, err);
+        throw err;
+      }
+    };
+    const barrierStart = nowMs();
+    await post({ seq: 0, sender: 0, stampedMs: barrierStart, measured: false }).catch((err: unknown) => {
+      throw new Error(`the first message could not be posted: ${(err as Error).message}`);
+    });
+    const barrier = await waitForDeliveries(pool, [0], ready, 60_000);
+    const barrierS = round((nowMs() - barrierStart) / 1000, 2);
+    if (barrier.missing > 0) notes.push(`WARNING: the barrier message reached ${ready - barrier.missing} of ${ready} sessions within 60 s`);
+    log(`barrier message delivered to ${ready - barrier.missing}/${ready} sessions in ${barrierS} s`);
+    if (cluster) await settle(servicePids);
+
+    // 6. Load: warm-up, then the measured window; the window ends when every delivery arrived
+    //    (or none arrived for --drain seconds).
+    const monitors = cluster
+      ? [
+          ...cluster.processes.map((p) => ({ name: p.name, monitor: new ProcessMonitor(p.process.pid, { resetPeak: true }) })),
+          ...Object.entries(cluster.infraPids).map(([name, pid]) => ({ name, monitor: new ProcessMonitor(pid) })),
+        ]
+      : [];
+    const self = new SelfCpu();
+    const machine = new SystemMonitor();
+    let windowStart = 0;
+    const startWindow = () => {
+      windowStart = nowMs();
+      for (const m of monitors) m.monitor.start();
+      self.reset();
+      machine.begin();
+      pool!.windowStart();
+      log(`measuring for ${s.durationS} s`);
+    };
+    let nextSeq = 1;
+    let sendLag: LatencySummary | undefined;
+    if (s.rate) {
+      const rate = s.rate;
+      log(`warm-up ${s.warmupS} s at ${rate} messages/s`);
+      const result = await runOpenLoop({
+        ratePerSec: rate,
+        durationMs: s.durationS * 1000,
+        warmupMs: s.warmupS * 1000,
+        drainTimeoutMs: 15_000,
+        onMeasureStart: startWindow,
+        op: (seq, intended) => {
+          const measured = windowStart > 0;
+          return post({ seq: nextSeq++, sender: seq % s.senders, stampedMs: performance.timeOrigin + intended, measured });
+        },
+      });
+      sendLag = result.sendLag;
+    } else {
+      log(`warm-up ${s.warmupS} s at --max`);
+      const t0 = nowMs();
+      const warmupEnd = t0 + s.warmupS * 1000;
+      const end = warmupEnd + s.durationS * 1000;
+      const timer = setTimeout(startWindow, Math.max(0, warmupEnd - nowMs()));
+      await Promise.all(
+        senders.map(async (_, sender) => {
+          for (let now = nowMs(); now < end; now = nowMs()) {
+            await post({ seq: nextSeq++, sender, stampedMs: now, measured: now >= warmupEnd }).catch(() => undefined);
+          }
+        }),
+      );
+      clearTimeout(timer);
+      if (windowStart === 0) startWindow();
+    }
+    const sendsEnd = nowMs();
+    const measuredRecords = records.filter((r) => r?.measured);
+    const acceptedSeqs = measuredRecords.filter((r) => r.ok).map((r) => r.seq);
+    const allAccepted = records.filter((r) => r?.ok).map((r) => r.seq);
+    log(`sent ${measuredRecords.length} measured messages (${acceptedSeqs.length} accepted); waiting for their deliveries`);
+    const drained = await waitForDeliveries(pool, allAccepted, ready, s.drainS * 1000);
+    const windowEnd = nowMs();
+    const usage: ProcessRow[] = monitors.map((m) => ({ name: m.name, usage: m.monitor.stop() }));
+    const benchCpu = self.read();
+    const wholeMachine = machine.end();
+    const collected: PoolResult = await pool.collect();
+
+    // 7. Results.
+    const measuredSet = new Set(measuredRecords.map((r) => r.seq));
+    const acceptedSet = new Set(acceptedSeqs);
+    const offered = measuredRecords.length;
+    const accepted = acceptedSeqs.length;
+    const failed = offered - accepted;
+    const expected = accepted * ready;
+    let made = 0;
+    let duplicates = 0;
+    let deliveredOfFailed = 0;
+    for (const seq of measuredSet) {
+      const got = Math.min(ready, collected.uniquePerSeq[seq] ?? 0);
+      if (acceptedSet.has(seq)) made += got;
+      else deliveredOfFailed += got;
+      duplicates += collected.duplicatesPerSeq[seq] ?? 0;
+    }
+    const missing = expected - made;
+    const latency = new LatencyRecorder();
+    let lastReceipt = windowStart;
+    collected.receiptSeq.forEach((seqs, w) => {
+      const lat = collected.receiptLatencyMs[w];
+      for (let i = 0; i < seqs.length; i++) {
+        if (!acceptedSet.has(seqs[i])) continue;
+        latency.recordMs(lat[i]);
+        lastReceipt = Math.max(lastReceipt, records[seqs[i]].stampedMs + lat[i]);
+      }
+    });
+    const acks = new LatencyRecorder();
+    for (const r of measuredRecords) if (r.ok && r.ackMs !== undefined) acks.recordMs(r.ackMs);
+    const lat = latency.summary();
+    const ack = acks.summary();
+    const windowS = s.durationS;
+    const spanS = Math.max(windowS, (lastReceipt - windowStart) / 1000);
+    const acceptedPerSec = accepted / windowS;
+    const deliveriesPerSec = made / spanS;
+    const otherCpu =
+      wholeMachine && cluster ? round(Math.max(0, wholeMachine.busyCpuSeconds - benchCpu.cpuSeconds - usage.reduce((a, u) => a + u.usage.cpuSeconds, 0)), 2) : undefined;
+
+    // Tables.
+    const tables: ReportTable[] = [];
+    tables.push({
+      title: "messages (measured window)",
+      header: ["messages", "offered", "accepted", "failed", "accepted/s", "ack p50 ms", "ack p99 ms", "ack max ms"],
+      rows: [["POST /channels/:id/messages", String(offered), String(accepted), String(failed), f1(acceptedPerSec), ...(ack.count ? [ack.p50, ack.p99, ack.max].map(f2) : ["–", "–", "–"])]],
+    });
+    tables.push({
+      title: `deliveries (MESSAGE_CREATE of each accepted message × ${ready} sessions; latency from the send time stamped in the message to each receipt)`,
+      header: ["deliveries", "expected", "made", "missing", "duplicate", "deliveries/s", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+      rows: [
+        [
+          "gateway sessions",
+          String(expected),
+          String(made),
+          String(missing),
+          String(duplicates),
+          f0(deliveriesPerSec),
+          ...(lat.count ? [lat.p50, lat.p95, lat.p99, lat.max].map(f2) : ["–", "–", "–", "–"]),
+        ],
+      ],
+    });
+    const sessionsOf = (name: string) => gatewayMemory.find((g) => g.name === name);
+    const processRows = usage.map(({ name, usage: u }) => {
+      const g = sessionsOf(name);
+      return [name, String(u.pid), f2(u.cpuSeconds), f1(u.cpuPercent), f0(u.peakRssMb), g ? String(g.sessions) : "", g ? f2(g.kbPerSession) : ""];
+    });
+    processRows.push(["bench (this process, all threads)", String(process.pid), f2(benchCpu.cpuSeconds), f1(benchCpu.cpuPercent), f0(readProc(process.pid)?.hwmMb), "", ""]);
+    if (otherCpu !== undefined) processRows.push(["other processes", "", f2(otherCpu), "", "", "", ""]);
+    tables.push({
+      title: `processes (CPU over the measured window and drain, ${f1((windowEnd - windowStart) / 1000)} s; CPU % of one core; idle KB/session: gateway RSS growth while its sessions connected)`,
+      header: ["process", "pid", "CPU s", "CPU %", "peak RSS MB", "sessions", "idle KB/session"],
+      rows: processRows,
+    });
+
+    // Targets (the issue's configurations: 500 sessions with one sender at --max; 10,000
+    // sessions at 5 messages/s; idle sessions in any run).
+    const idleKb = gatewayMemory.length ? Math.max(...gatewayMemory.map((g) => g.kbPerSession)) : undefined;
+    const checks: Check[] = [
+      {
+        name: "every accepted message delivered to every session",
+        target: "0 missing",
+        actual: `${missing} missing of ${expected}${collected.closes && Object.keys(collected.closes).length ? ` (sessions closed: ${JSON.stringify(collected.closes)})` : ""}`,
+        pass: missing === 0 && accepted > 0,
+      },
+      { name: "no duplicate deliveries", target: "0", actual: String(duplicates), pass: duplicates === 0 },
+      { name: "every message offered was accepted", target: "0 failed", actual: `${failed} failed of ${offered}`, pass: failed === 0 && offered > 0 },
+    ];
+    if (s.rate) {
+      checks.push({ name: "p99 send → receipt (10,000 sessions, 5 msg/s)", target: `≤ ${TARGETS.rateP99Ms} ms`, actual: lat.count ? `${f2(lat.p99)} ms` : "nothing delivered", pass: lat.count > 0 && lat.p99 <= TARGETS.rateP99Ms });
+    } else {
+      checks.push(
+        { name: "messages accepted per second (500 sessions, --max)", target: `≥ ${TARGETS.maxMessagesPerSec}/s`, actual: `${f1(acceptedPerSec)}/s`, pass: acceptedPerSec >= TARGETS.maxMessagesPerSec },
+        { name: "p99 send → receipt (500 sessions, --max)", target: `≤ ${TARGETS.maxP99Ms} ms`, actual: lat.count ? `${f2(lat.p99)} ms` : "nothing delivered", pass: lat.count > 0 && lat.p99 <= TARGETS.maxP99Ms },
+      );
+    }
+    if (idleKb !== undefined) {
+      checks.push({
+        name: "gateway memory per idle session",
+        target: `≤ ${TARGETS.idleSessionKb} KB`,
+        actual: gatewayMemory
+          .map((g) => `${g.name} ${f2(g.kbPerSession)} KB RSS, ${f2(g.heapKbPerSession)} KB heap (${f0(g.rssMb.afterFirstStep)} → ${f0(g.rssMb.after)} MB over its last ${g.marginalSessions} sessions)`)
+          .join("; "),
+        pass: idleKb <= TARGETS.idleSessionKb,
+      });
+    }
+
+    const setupLine =
+      `setup: accounts ${setupTimes.accounts} s (${accountsResult.http.count} registered over HTTP at ${accountsResult.http.perSecond}/s` +
+      (accountsResult.storage ? `, ${accountsResult.storage.count} created through AccountStorageService at ${accountsResult.storage.perSecond}/s` : "") +
+      `), ${accounts.length - 1} joins ${setupTimes.joins} s (${f1((accounts.length - 1) / Math.max(setupTimes.joins, 0.001))}/s), ` +
+      `${ready} sessions READY + GUILD_CREATE in ${setupTimes.sessions} s (${f1(ready / Math.max(setupTimes.sessions, 0.001))}/s; bench CPU ${f2(connectBenchCpu.cpuSeconds)} s), ` +
+      `first message to all in ${barrierS} s` + (setupTimes["start Chorus"] !== undefined ? `; Chorus started in ${setupTimes["start Chorus"]} s` : "");
+    notes.unshift(setupLine);
+    if (accountsResult.storage && accountsResult.http.perSecond > 0) {
+      notes.push(
+        `accounts: POST /auth/register (scrypt, ~0.3 s of one core each) ran at ${accountsResult.http.perSecond}/s, so ${s.sessions} registrations would take ` +
+          `~${f0(s.sessions / accountsResult.http.perSecond / 60)} min; the other ${accountsResult.storage.count} accounts were written through the storage contract ` +
+          `(same password hash and token format as the api), and joined, connected and posted over HTTP and the gateway like the rest`,
+      );
+    }
+    notes.push(
+      `harness: ${pool.threads} client thread(s), event-loop utilisation ${collected.eventLoopUtilization.map((u) => f2(u)).join(" / ")} (1.00 = saturated: receipt times would be late); ` +
+        `${collected.frames} frames, ${f1(collected.bytes / 2 ** 20)} MB received in total; bench CPU ${f2(benchCpu.cpuSeconds)} s in the window` +
+        (sendLag ? `; send lag p99 ${f2(sendLag.p99)} ms` : ""),
+    );
+    notes.push(
+      `window: ${windowS} s of sends, then ${f1((windowEnd - sendsEnd) / 1000)} s until ${drained.missing === 0 ? "every delivery arrived" : `deliveries stopped (${drained.missing} still missing after ${s.drainS} s without progress)`}; ` +
+        `deliveries/s over ${f1(spanS)} s (first measured send → last receipt); ${collected.outOfOrder} receipts out of order within a session` +
+        (deliveredOfFailed ? `; ${deliveredOfFailed} deliveries of messages whose POST failed` : ""),
+    );
+    if (wholeMachine) notes.push(`machine: ${f2(wholeMachine.busyCores)} of ${cpus().length} cores busy on average in the window`);
+    const errorLines: string[] = [];
+    const allErrors: Record<string, number> = {};
+    for (const [k, v] of Object.entries(failures)) allErrors[`POST message: ${k}`] = v;
+    for (const [k, v] of Object.entries(setupErrors)) allErrors[k] = v;
+    for (const [k, v] of Object.entries(collected.errors)) allErrors[`client: ${k}`] = v;
+    for (const [k, v] of Object.entries(collected.closes)) allErrors[`session closed by the server after READY with code ${k}`] = v;
+    for (const [k, v] of Object.entries(allErrors).sort((a, b) => b[1] - a[1]).slice(0, 10)) errorLines.push(`  ${v} × ${k}`);
+    if (errorLines.length) notes.push("errors:", ...errorLines);
+
+    const title =
+      `fanout: ${ready} gateway sessions (${s.sessions} asked) on ${urls.length} gateway URL(s), ${mode}, ${s.durationS} s (+${s.warmupS} s warm-up); ` +
+      (cluster ? `Chorus cluster started by the bench (storage, guild, ${s.relays} relays, ${s.gateways} gateways, api)` : `target ${s.target}`);
+
+    return {
+      scenario: "fanout",
+      title,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      environment: {
+        node: process.version,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGb: round(totalmem() / 2 ** 30, 1),
+        target: cluster ? { startedByBench: true, httpUrl: baseUrl, namespace: cluster.namespace, keyspace: "chorus_bench", processes: cluster.processes.map((p) => ({ name: p.name, pid: p.process.pid, instance: p.process.instanceId })), nodeOptions: cluster.env.NODE_OPTIONS, infraPids: cluster.infraPids } : { startedByBench: false, httpUrl: baseUrl },
+        gatewayUrls: urls,
+        clientThreads: pool.threads,
+        run,
+      },
+      options: { ...s, mode: s.rate ? "open-loop" : "max", targets: TARGETS },
+      phases: [],
+      tables,
+      checks,
+      notes,
+      results: {
+        setup: { seconds: setupTimes, accounts: { http: accountsResult.http, storage: accountsResult.storage }, sessionsReady: ready, sessionsFailed: connectFailed, connectMs: summarize(connectMs), connectBenchCpuSeconds: connectBenchCpu.cpuSeconds, barrierSeconds: barrierS, guildId, channelId },
+        messages: { offered, accepted, failed, acceptedPerSec: round(acceptedPerSec, 2), ackLatencyMs: ack, failures, sendLagMs: sendLag },
+        deliveries: { expected, made, missing, duplicates, deliveredOfFailedMessages: deliveredOfFailed, outOfOrder: collected.outOfOrder, perSec: round(deliveriesPerSec, 1), spanSeconds: round(spanS, 2), latencyMs: lat, drainSeconds: round((windowEnd - sendsEnd) / 1000, 2) },
+        processes: usage.map(({ name, usage: u }) => ({ name, ...u })),
+        bench: { ...benchCpu, eventLoopUtilization: collected.eventLoopUtilization, frames: collected.frames, bytes: collected.bytes },
+        machine: wholeMachine && { ...wholeMachine, otherCpuSeconds: otherCpu },
+        gatewayMemory,
+        errors: allErrors,
+      },
+    };
+  } catch (err) {
+    const problems = cluster?.problems() ?? [];
+    if (problems.length) log(`warnings and errors the services logged:\n${problems.join("\n")}`);
+    throw err;
+  } finally {
+    await pool?.close().catch(() => undefined);
+    if (cluster) {
+      log("stopping Chorus");
+      await cluster.stop();
+    }
+  }
+}
+
+function summarize(values: number[]): LatencySummary {
+  const r = new LatencyRecorder();
+  for (const v of values) r.recordMs(v);
+  return r.summary();
+}
+
+/**
+ * Polls the clients until every seq in `seqs` reached `sessions` sessions, or no new receipt
+ * arrived for `quietMs`. Returns how many deliveries are still missing.
+ */
+async function waitForDeliveries(pool: ClientPool, seqs: number[], sessions: number, quietMs: number): Promise<{ missing: number }> {
+  let lastCount = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const p = await pool.progress();
+    let got = 0;
+    for (const seq of seqs) got += Math.min(sessions, p.perSeq[seq] ?? 0);
+    const missing = seqs.length * sessions - got;
+    if (missing === 0) return { missing };
+    if (got !== lastCount) {
+      lastCount = got;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > quietMs) return { missing };
+    await sleep(200);
+  }
+}
+
+export const scenario: Scenario = {
+  name: "fanout",
+  summary: "N gateway sessions in one guild, K senders: end-to-end delivery latency, deliveries/s, missing/duplicates, CPU and RSS per service",
+  options: {
+    sessions: { type: "string", default: "500" },
+    senders: { type: "string", default: "1" },
+    rate: { type: "string", default: "" },
+    max: { type: "boolean", default: false },
+    duration: { type: "string", default: "30" },
+    warmup: { type: "string", default: "5" },
+    gateways: { type: "string", default: "2" },
+    relays: { type: "string", default: "2" },
+    target: { type: "string", default: "" },
+    "cpu-prof": { type: "string", default: "" },
+    "service-node-options": { type: "string", default: "" },
+    "client-threads": { type: "string", default: "auto" },
+    "http-accounts": { type: "string", default: "auto" },
+    "register-concurrency": { type: "string", default: "8" },
+    "join-concurrency": { type: "string", default: "4" },
+    "connect-concurrency": { type: "string", default: "200" },
+    drain: { type: "string", default: "15" },
+  },
+  metavars: { rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
+  help: {
+    sessions: "gateway sessions (one user each, all members of one guild)",
+    senders: "users posting messages (the first members; they have sessions too)",
+    rate: "messages per second over all senders, open loop (fixed schedule); without it: --max",
+    max: "each sender posts its next message as soon as the previous one was acknowledged (the default)",
+    duration: "measured seconds of sending",
+    warmup: "seconds of the same load before the measured window, not counted",
+    gateways: "gateway processes of the Chorus the bench starts (sessions alternate between them)",
+    relays: "relay processes of the Chorus the bench starts",
+    target: "base URL of a running Discord-compatible server (e.g. http://127.0.0.1:8080): uses only HTTP and GET /api/v10/gateway's URL(s)",
+    "cpu-prof": "CPU-profile every service process the bench starts; one .cpuprofile each lands in DIR when they stop",
+    "service-node-options": 'NODE_OPTIONS of every service process, e.g. --service-node-options="--max-old-space-size=1024"',
+    "client-threads": "worker threads holding the gateway sessions (auto: one per 2,500 sessions, at most 4)",
+    "http-accounts": "accounts registered over POST /auth/register; the rest through AccountStorageService (auto: all up to 1,000 sessions and with --target, else 50)",
+    "register-concurrency": "registrations in flight at once",
+    "join-concurrency": "invite acceptances in flight at once (a guild's owner runs its commands one after another)",
+    "connect-concurrency": "sessions connecting (until READY + GUILD_CREATE) at once",
+    drain: "after the last send, give up on missing deliveries once none arrived for this many seconds",
+  },
+  run: runFanout,
+};
