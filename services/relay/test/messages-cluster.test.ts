@@ -1,0 +1,376 @@
+// Messages and guild events end to end in cluster mode, on real etcd, Redis and Cassandra:
+// storage, two guild nodes, two relays, two gateways and an api, each its own process in one
+// registry namespace. People register and join a guild over HTTP and keep Discord v10 gateway
+// sessions on both gateways; what each session received is checked as a whole sequence:
+// every message of a channel it may see exactly once and in id order, nothing of a channel it
+// may not see, and the same after a gateway (sessions resume on the other node) or a relay is
+// killed with SIGKILL mid-stream. CHORUS_TEST_LOG_DIR=<dir> keeps every process's log there.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { GatewayIntentBits as I, PermissionFlagsBits as P } from "discord-api-types/v10";
+import { connectMesh, createLogger, type MeshConnection } from "@chorus/mesh";
+import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { RelayService } from "@chorus/contracts/chorus/relay/v1/relay_pb";
+import {
+  cassandraContactPoints,
+  freePort,
+  requireCassandra,
+  requireEtcd,
+  requireRedis,
+  startServiceProcess,
+  testNamespace,
+  waitFor,
+  type ServiceProcess,
+} from "@chorus/testing";
+import { ChorusRest, type Person } from "./chorus-rest.js";
+import { DiscordSession } from "./discord-session.js";
+
+/** What every session asks for; the sessions on the second gateway add members and typing. */
+const BASE_INTENTS = I.Guilds | I.GuildMessages | I.MessageContent;
+const MORE_INTENTS = BASE_INTENTS | I.GuildMembers | I.GuildMessageTyping;
+const VIEW_CHANNEL = P.ViewChannel.toString();
+
+interface Member {
+  person: Person;
+  /** Has the role that may see the private channels (the owner sees them as owner). */
+  insider: boolean;
+  sessions: DiscordSession[];
+}
+
+const byId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
+
+describe("messages and guild events through relays and gateways (cluster mode)", () => {
+  const processes: ServiceProcess[] = [];
+  let mesh: MeshConnection;
+  let rest: ChorusRest;
+  let env: Record<string, string>;
+  const gateways: ServiceProcess[] = [];
+  const relays: ServiceProcess[] = [];
+  let guildId: string;
+  let general: string;
+  let secret: string;
+  let roleId: string;
+  const members: Member[] = [];
+  let owner: Member;
+
+  const start = async (service: string, extra: Record<string, string> = {}) => {
+    const p = await startServiceProcess(service, { ...env, ...extra });
+    processes.push(p);
+    return p;
+  };
+  const startGateway = async () => {
+    const gateway = await start("gateway", { CHORUS_GATEWAY_PORT: String(await freePort()) });
+    gateways.push(gateway);
+    return gateway;
+  };
+  const startRelay = async () => {
+    const relay = await start("relay");
+    relays.push(relay);
+    return relay;
+  };
+  const registered = (service: string, node: ServiceProcess) => mesh.registry.instances(service).some((i) => i.id === node.instanceId);
+  const sessions = () => members.flatMap((m) => m.sessions);
+  /** Sessions that may see the private channels. */
+  const viewers = (channel: string) => (channel === general ? () => true : (m: Member) => m.insider);
+
+  /** MESSAGE_CREATE ids a session got out of `ids`, in the order it got them. */
+  const got = (session: DiscordSession, ids: ReadonlySet<string>) => session.events("MESSAGE_CREATE", (d) => ids.has(d.id)).map((d) => d.id as string);
+
+  /** Posts a message to general and waits until every session in `among` has it: everything fanned out before it has been delivered. */
+  const fence = async (among: DiscordSession[] = sessions()) => {
+    const { id } = await rest.post(owner.person, general, `fence ${Date.now()}`);
+    try {
+      await waitFor("every session to receive the fence", () => among.every((s) => s.events("MESSAGE_CREATE", (d) => d.id === id).length > 0), 30_000, 50);
+    } catch (err) {
+      const missing = among.filter((s) => s.events("MESSAGE_CREATE", (d) => d.id === id).length === 0).map((s) => `${s.label} (closed: ${s.closed})`);
+      throw new Error(`${(err as Error).message}; missing on ${missing.join(", ")}`);
+    }
+    return id;
+  };
+
+  /** Every session that may see the channel got exactly `ids` (in id order); the others nothing from the channel at all. */
+  const assertDelivered = (channel: string, ids: readonly string[], among: Member[] = members) => {
+    const expected = [...ids].sort(byId);
+    const wanted = new Set(ids);
+    const mayView = viewers(channel);
+    for (const member of among) {
+      for (const session of member.sessions) {
+        if (mayView(member)) assert.deepEqual(got(session, wanted), expected, `${session.label}: every message of ${channel} once, in order`);
+        else assert.deepEqual(session.history.filter((p) => p.d?.channel_id === channel || p.d?.id === channel), [], `${session.label} may not see ${channel}`);
+      }
+    }
+  };
+
+  /** Session numbering never skipped or repeated, no message twice in any session's life. */
+  const assertCleanHistories = () => {
+    for (const session of sessions()) {
+      assert.deepEqual(session.faults, [], `${session.label}: s numbering`);
+      const ids = session.events("MESSAGE_CREATE").map((d) => d.id as string);
+      assert.equal(new Set(ids).size, ids.length, `${session.label}: no message twice`);
+    }
+  };
+
+  before(async () => {
+    const endpoints = await requireEtcd();
+    await requireCassandra();
+    const redisUrl = await requireRedis();
+    const namespace = testNamespace();
+    env = {
+      CHORUS_ETCD_ENDPOINTS: endpoints.join(","),
+      CHORUS_REGISTRY_NAMESPACE: namespace,
+      CHORUS_LEASE_TTL_SECONDS: "3",
+      CHORUS_STORAGE_BACKEND: "cassandra",
+      CHORUS_CASSANDRA_CONTACT_POINTS: cassandraContactPoints().join(","),
+      CHORUS_CASSANDRA_KEYSPACE: "chorus_test",
+      CHORUS_REDIS_URL: redisUrl,
+    };
+    await start("storage");
+    await start("guild", { CHORUS_WORKER_ID: "21" });
+    await start("guild", { CHORUS_WORKER_ID: "22" });
+    await startRelay();
+    await startRelay();
+    await startGateway();
+    await startGateway();
+    const api = await start("api", { CHORUS_HTTP_PORT: String(await freePort()), CHORUS_WORKER_ID: "23" });
+    rest = new ChorusRest(api.urls.http);
+    mesh = await connectMesh({ endpoints, namespace, leaseTtlSeconds: 3, logger: createLogger("test", "warn") });
+    await waitFor("every process registered", () => processes.every((p) => registered(p.service, p)));
+
+    // The owner, four people with the insiders' role, five without.
+    const people = [await rest.register("owner")];
+    for (let i = 1; i < 10; i++) people.push(await rest.register(`u${i}`));
+    ({ guildId, generalId: general } = await rest.createGuild(people[0], "Fan-out guild"));
+    roleId = (await rest.ok("POST", `/guilds/${guildId}/roles`, people[0].token, { name: "insiders" })).id;
+    secret = (
+      await rest.ok("POST", `/guilds/${guildId}/channels`, people[0].token, {
+        name: "secret",
+        type: 0,
+        permission_overwrites: [
+          { id: guildId, type: 0, deny: VIEW_CHANNEL },
+          { id: roleId, type: 0, allow: VIEW_CHANNEL },
+        ],
+      })
+    ).id;
+    await rest.join(general, people[0], people.slice(1));
+    for (const person of people.slice(1, 5)) await rest.ok("PUT", `/guilds/${guildId}/members/${person.id}/roles/${roleId}`, people[0].token);
+    people.forEach((person, i) => members.push({ person, insider: i < 5, sessions: [] }));
+    owner = members[0];
+
+    // One session per person on each gateway.
+    const [a, b] = gateways;
+    for (const [i, member] of members.entries()) {
+      const name = i === 0 ? "owner" : `u${i}`;
+      member.sessions.push(await DiscordSession.identify(`${name}@A`, a.urls.gateway, member.person.token, BASE_INTENTS));
+      member.sessions.push(await DiscordSession.identify(`${name}@B`, b.urls.gateway, member.person.token, MORE_INTENTS));
+    }
+    await waitFor("the guild's owner to list the 20 sessions online", async () => {
+      const online = await mesh.clients.client(GuildService, BigInt(guildId)).listOnline({ guildId: BigInt(guildId) });
+      return online.sessions.length === 20;
+    });
+  });
+
+  after(async () => {
+    if (process.env.CHORUS_TEST_LOG_DIR) {
+      const { writeFileSync } = await import("node:fs");
+      processes.forEach((p, i) => writeFileSync(`${process.env.CHORUS_TEST_LOG_DIR}/${i}-${p.service}.log`, p.output.join("\n")));
+    }
+    for (const session of sessions()) session.drop();
+    await Promise.all(processes.map((p) => p.kill("SIGKILL")));
+    await mesh?.close();
+  });
+
+  it("sessions start as Discord's: READY names the guild and the node to resume on, GUILD_CREATE has the channels", () => {
+    for (const member of members) {
+      for (const [node, session] of member.sessions.entries()) {
+        assert.equal(session.userId, member.person.id);
+        assert.equal(session.resumeUrl, gateways[node].urls.gateway, `${session.label}: resume_gateway_url is its node's`);
+        const [guild] = session.events("GUILD_CREATE");
+        assert.equal(guild.id, guildId);
+        const channels = guild.channels.map((c: any) => c.id);
+        assert.ok(channels.includes(general), `${session.label}: general in GUILD_CREATE`);
+        assert.equal(channels.includes(secret), member.insider, `${session.label}: secret in GUILD_CREATE only for those who may see it`);
+      }
+    }
+  });
+
+  it("two senders, two channels: every message once and in order to each session that may see its channel, nothing to the others", async () => {
+    const senders = [owner, members[1]];
+    const sent = { [general]: [] as string[], [secret]: [] as string[] };
+    const contents = new Map<string, string>();
+    await Promise.all(
+      senders.map(async (sender, s) => {
+        for (let i = 0; i < 25; i++) {
+          for (const channel of i % 2 === 0 ? [general, secret] : [general]) {
+            const content = `sender ${s} #${i} in ${channel === general ? "general" : "secret"}`;
+            const message = await rest.post(sender.person, channel, content);
+            assert.equal(message.content, content);
+            sent[channel].push(message.id);
+            contents.set(message.id, content);
+          }
+        }
+      }),
+    );
+    assert.deepEqual([sent[general].length, sent[secret].length], [50, 26]);
+    await fence();
+    assertDelivered(general, sent[general]);
+    assertDelivered(secret, sent[secret]);
+    for (const session of sessions()) {
+      for (const d of session.events("MESSAGE_CREATE", (d) => contents.has(d.id))) {
+        assert.equal(d.content, contents.get(d.id), `${session.label}: content of ${d.id}`);
+        assert.equal(d.guild_id, guildId);
+      }
+    }
+    assertCleanHistories();
+  });
+
+  it("guild events: CHANNEL_CREATE to those who may see the channel, GUILD_MEMBER_ADD with GUILD_MEMBERS, GUILD_CREATE to the new member, TYPING_START with GUILD_MESSAGE_TYPING", async () => {
+    const news = (await rest.ok("POST", `/guilds/${guildId}/channels`, owner.person.token, { name: "news", type: 0 })).id;
+    const vault = (
+      await rest.ok("POST", `/guilds/${guildId}/channels`, owner.person.token, {
+        name: "vault",
+        type: 0,
+        permission_overwrites: [
+          { id: guildId, type: 0, deny: VIEW_CHANNEL },
+          { id: roleId, type: 0, allow: VIEW_CHANNEL },
+        ],
+      })
+    ).id;
+    const typist = members[1];
+    await rest.ok("POST", `/channels/${general}/typing`, typist.person.token);
+    await rest.ok("POST", `/channels/${secret}/typing`, typist.person.token);
+
+    // Someone connected before joining: READY with no guild, then the guild arrives as GUILD_CREATE.
+    const newcomer: Member = { person: await rest.register("newcomer"), insider: false, sessions: [] };
+    const session = await DiscordSession.identify("newcomer@A", gateways[0].urls.gateway, newcomer.person.token, MORE_INTENTS);
+    newcomer.sessions.push(session);
+    assert.deepEqual(session.events("READY")[0].guilds, []);
+    await rest.join(general, owner.person, [newcomer.person]);
+    const joined = await session.next("GUILD_CREATE of the joined guild", (p) => p.t === "GUILD_CREATE" && p.d.id === guildId);
+    assert.ok(joined.d.channels.some((c: any) => c.id === news));
+    assert.ok(joined.d.members.some((m: any) => m.user.id === newcomer.person.id));
+    const regulars = [...members];
+    members.push(newcomer);
+    const fenceId = await fence();
+
+    for (const member of regulars) {
+      for (const s of member.sessions) {
+        const hasMembers = (s.intents & I.GuildMembers) !== 0;
+        const hasTyping = (s.intents & I.GuildMessageTyping) !== 0;
+        assert.equal(s.events("CHANNEL_CREATE", (d) => d.id === news).length, 1, `${s.label}: CHANNEL_CREATE news`);
+        assert.equal(s.events("CHANNEL_CREATE", (d) => d.id === vault).length, member.insider ? 1 : 0, `${s.label}: CHANNEL_CREATE vault`);
+        assert.deepEqual(
+          s.events("GUILD_MEMBER_ADD").map((d) => [d.guild_id, d.user.id]),
+          hasMembers ? [[guildId, newcomer.person.id]] : [],
+          `${s.label}: GUILD_MEMBER_ADD`,
+        );
+        if (member === typist) continue;
+        const typing = s.events("TYPING_START", (d) => d.user_id === typist.person.id).map((d) => d.channel_id);
+        assert.deepEqual(typing, hasTyping ? (member.insider ? [general, secret] : [general]) : [], `${s.label}: TYPING_START`);
+      }
+    }
+    // The new member now gets the guild's messages, and only what it may see.
+    assert.equal(session.events("MESSAGE_CREATE", (d) => d.id === fenceId).length, 1);
+    assert.deepEqual(
+      session.history.filter((p) => p.d?.channel_id === secret || p.d?.channel_id === vault),
+      [],
+      "the newcomer may not see the private channels",
+    );
+    assertCleanHistories();
+  });
+
+  it("a gateway killed mid-stream: its sessions resume on the other node and get every message they missed, once", async () => {
+    const [doomed, survivor] = gateways;
+    const onDoomed = sessions().filter((s) => s.resumeUrl === doomed.urls.gateway);
+    assert.equal(onDoomed.length, 11);
+    const sent = { [general]: [] as string[], [secret]: [] as string[] };
+    let stop = false;
+    const stream = (sender: Member, channel: string, count: number) =>
+      (async () => {
+        for (let i = 0; i < count && !stop; i++) sent[channel].push((await rest.post(sender.person, channel, `stream ${i}`)).id);
+      })();
+    const streams = Promise.all([stream(members[2], general, 40), stream(owner, secret, 20)]);
+    try {
+      const watched = onDoomed[0];
+      await waitFor("the stream to be under way", () => got(watched, new Set(sent[general])).length >= 10, 30_000, 20);
+      await doomed.kill("SIGKILL");
+      await waitFor("the killed node's connections to drop", () => onDoomed.every((s) => s.closed !== undefined));
+      const counts = onDoomed.map((s) => got(s, new Set(sent[general])).length);
+      await Promise.all(onDoomed.map((s) => s.resume(survivor.urls.gateway)));
+      await streams;
+      assert.ok(
+        counts.some((n) => n < 40),
+        `the kill came mid-stream (messages seen before it: ${counts.join(", ")})`,
+      );
+    } finally {
+      stop = true;
+      await streams;
+    }
+    assert.deepEqual([sent[general].length, sent[secret].length], [40, 20]);
+    await fence();
+    assertDelivered(general, sent[general]);
+    assertDelivered(secret, sent[secret]);
+    for (const s of onDoomed) assert.equal(s.connections, 2, `${s.label} resumed once`);
+    assertCleanHistories();
+    // The guild's owner reaches them on the survivor now.
+    await waitFor("the owner to list every session on the surviving node", async () => {
+      const online = await mesh.clients.client(GuildService, BigInt(guildId)).listOnline({ guildId: BigInt(guildId) });
+      return online.sessions.length === 21 && online.sessions.every((s) => s.gatewayInstanceId === survivor.instanceId);
+    });
+    // A new node takes the place of the dead one, with a session of its own for some.
+    const replacement = await startGateway();
+    await waitFor("the new gateway registered", () => registered("gateway", replacement));
+    for (const i of [3, 7]) members[i].sessions.push(await DiscordSession.identify(`u${i}@C`, replacement.urls.gateway, members[i].person.token, BASE_INTENTS));
+  });
+
+  it("a relay killed: the next messages still reach everyone", async () => {
+    const [first] = relays;
+    await first.kill("SIGKILL");
+    // Right away, while the registry still lists the dead relay.
+    const sent = { [general]: [] as string[], [secret]: [] as string[] };
+    await Promise.all(
+      [owner, members[4]].map(async (sender) => {
+        for (let i = 0; i < 10; i++) {
+          sent[general].push((await rest.post(sender.person, general, `after the kill ${i}`)).id);
+          if (i % 3 === 0) sent[secret].push((await rest.post(sender.person, secret, `secret after the kill ${i}`)).id);
+        }
+      }),
+    );
+    await fence();
+    assertDelivered(general, sent[general]);
+    assertDelivered(secret, sent[secret]);
+    assertCleanHistories();
+  });
+
+  it(
+    "a relay killed mid-stream: no message is lost (Fanout is retried on another relay)",
+    {
+      todo: "guild-fanout.ts retries a Fanout only on UNAVAILABLE; a relay killed during the call answers ABORTED (read ECONNRESET) and the event is lost",
+    },
+    async () => {
+      // A new relay joins; then the other original one dies while a stream is under way.
+      const third = await startRelay();
+      await waitFor("the new relay registered", () => registered("relay", third));
+      const doomed = relays[1];
+      const streamed: string[] = [];
+      let stop = false;
+      const stream = (async () => {
+        for (let i = 0; i < 40 && !stop; i++) streamed.push((await rest.post(members[5].person, general, `relay stream ${i}`)).id);
+      })();
+      try {
+        await waitFor("the stream to be under way", () => got(owner.sessions[0], new Set(streamed)).length >= 10, 30_000, 20);
+        await doomed.kill("SIGKILL");
+        await stream;
+      } finally {
+        stop = true;
+        await stream;
+      }
+      assert.equal(streamed.length, 40);
+      await fence();
+      assertDelivered(general, streamed);
+      assertCleanHistories();
+      const instance = mesh.registry.instances("relay").find((i) => i.id === third.instanceId);
+      assert.ok(instance, "the new relay is registered");
+      assert.ok((await mesh.clients.clientFor(RelayService, instance).getStatus({})).cachedGuilds >= 1, "the new relay took part in the fan-out");
+    },
+  );
+});
