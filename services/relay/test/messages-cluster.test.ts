@@ -4,25 +4,15 @@
 // sessions on both gateways; what each session received is checked as a whole sequence:
 // every message of a channel it may see exactly once and in id order, nothing of a channel it
 // may not see, and the same after a gateway (sessions resume on the other node) or a relay is
-// killed with SIGKILL mid-stream. CHORUS_TEST_LOG_DIR=<dir> keeps every process's log there.
+// killed with SIGKILL mid-stream.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { GatewayIntentBits as I, PermissionFlagsBits as P } from "discord-api-types/v10";
-import { connectMesh, createLogger, type MeshConnection } from "@chorus/mesh";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { RelayService } from "@chorus/contracts/chorus/relay/v1/relay_pb";
-import {
-  cassandraContactPoints,
-  freePort,
-  requireCassandra,
-  requireEtcd,
-  requireRedis,
-  startServiceProcess,
-  testNamespace,
-  waitFor,
-  type ServiceProcess,
-} from "@chorus/testing";
-import { ChorusRest, type Person } from "./chorus-rest.js";
+import { waitFor } from "@chorus/testing";
+import { startChorusCluster, type ChorusCluster } from "./chorus-cluster.js";
+import type { ChorusRest, Person } from "./chorus-rest.js";
 import { DiscordSession } from "./discord-session.js";
 
 /** What every session asks for; the sessions on the second gateway add members and typing. */
@@ -40,12 +30,8 @@ interface Member {
 const byId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
 
 describe("messages and guild events through relays and gateways (cluster mode)", () => {
-  const processes: ServiceProcess[] = [];
-  let mesh: MeshConnection;
+  let cluster: ChorusCluster;
   let rest: ChorusRest;
-  let env: Record<string, string>;
-  const gateways: ServiceProcess[] = [];
-  const relays: ServiceProcess[] = [];
   let guildId: string;
   let general: string;
   let secret: string;
@@ -53,22 +39,6 @@ describe("messages and guild events through relays and gateways (cluster mode)",
   const members: Member[] = [];
   let owner: Member;
 
-  const start = async (service: string, extra: Record<string, string> = {}) => {
-    const p = await startServiceProcess(service, { ...env, ...extra });
-    processes.push(p);
-    return p;
-  };
-  const startGateway = async () => {
-    const gateway = await start("gateway", { CHORUS_GATEWAY_PORT: String(await freePort()) });
-    gateways.push(gateway);
-    return gateway;
-  };
-  const startRelay = async () => {
-    const relay = await start("relay");
-    relays.push(relay);
-    return relay;
-  };
-  const registered = (service: string, node: ServiceProcess) => mesh.registry.instances(service).some((i) => i.id === node.instanceId);
   const sessions = () => members.flatMap((m) => m.sessions);
   /** Sessions that may see the private channels. */
   const viewers = (channel: string) => (channel === general ? () => true : (m: Member) => m.insider);
@@ -111,30 +81,8 @@ describe("messages and guild events through relays and gateways (cluster mode)",
   };
 
   before(async () => {
-    const endpoints = await requireEtcd();
-    await requireCassandra();
-    const redisUrl = await requireRedis();
-    const namespace = testNamespace();
-    env = {
-      CHORUS_ETCD_ENDPOINTS: endpoints.join(","),
-      CHORUS_REGISTRY_NAMESPACE: namespace,
-      CHORUS_LEASE_TTL_SECONDS: "3",
-      CHORUS_STORAGE_BACKEND: "cassandra",
-      CHORUS_CASSANDRA_CONTACT_POINTS: cassandraContactPoints().join(","),
-      CHORUS_CASSANDRA_KEYSPACE: "chorus_test",
-      CHORUS_REDIS_URL: redisUrl,
-    };
-    await start("storage");
-    await start("guild", { CHORUS_WORKER_ID: "21" });
-    await start("guild", { CHORUS_WORKER_ID: "22" });
-    await startRelay();
-    await startRelay();
-    await startGateway();
-    await startGateway();
-    const api = await start("api", { CHORUS_HTTP_PORT: String(await freePort()), CHORUS_WORKER_ID: "23" });
-    rest = new ChorusRest(api.urls.http);
-    mesh = await connectMesh({ endpoints, namespace, leaseTtlSeconds: 3, logger: createLogger("test", "warn") });
-    await waitFor("every process registered", () => processes.every((p) => registered(p.service, p)));
+    cluster = await startChorusCluster({ guilds: 2, relays: 2, gateways: 2 });
+    rest = cluster.rest;
 
     // The owner, four people with the insiders' role, five without.
     const people = [await rest.register("owner")];
@@ -157,33 +105,28 @@ describe("messages and guild events through relays and gateways (cluster mode)",
     owner = members[0];
 
     // One session per person on each gateway.
-    const [a, b] = gateways;
+    const [a, b] = cluster.gateways;
     for (const [i, member] of members.entries()) {
       const name = i === 0 ? "owner" : `u${i}`;
       member.sessions.push(await DiscordSession.identify(`${name}@A`, a.urls.gateway, member.person.token, BASE_INTENTS));
       member.sessions.push(await DiscordSession.identify(`${name}@B`, b.urls.gateway, member.person.token, MORE_INTENTS));
     }
     await waitFor("the guild's owner to list the 20 sessions online", async () => {
-      const online = await mesh.clients.client(GuildService, BigInt(guildId)).listOnline({ guildId: BigInt(guildId) });
+      const online = await cluster.mesh.clients.client(GuildService, BigInt(guildId)).listOnline({ guildId: BigInt(guildId) });
       return online.sessions.length === 20;
     });
   });
 
   after(async () => {
-    if (process.env.CHORUS_TEST_LOG_DIR) {
-      const { writeFileSync } = await import("node:fs");
-      processes.forEach((p, i) => writeFileSync(`${process.env.CHORUS_TEST_LOG_DIR}/${i}-${p.service}.log`, p.output.join("\n")));
-    }
     for (const session of sessions()) session.drop();
-    await Promise.all(processes.map((p) => p.kill("SIGKILL")));
-    await mesh?.close();
+    await cluster?.stop();
   });
 
   it("sessions start as Discord's: READY names the guild and the node to resume on, GUILD_CREATE has the channels", () => {
     for (const member of members) {
       for (const [node, session] of member.sessions.entries()) {
         assert.equal(session.userId, member.person.id);
-        assert.equal(session.resumeUrl, gateways[node].urls.gateway, `${session.label}: resume_gateway_url is its node's`);
+        assert.equal(session.resumeUrl, cluster.gateways[node].urls.gateway, `${session.label}: resume_gateway_url is its node's`);
         const [guild] = session.events("GUILD_CREATE");
         assert.equal(guild.id, guildId);
         const channels = guild.channels.map((c: any) => c.id);
@@ -241,7 +184,7 @@ describe("messages and guild events through relays and gateways (cluster mode)",
 
     // Someone connected before joining: READY with no guild, then the guild arrives as GUILD_CREATE.
     const newcomer: Member = { person: await rest.register("newcomer"), insider: false, sessions: [] };
-    const session = await DiscordSession.identify("newcomer@A", gateways[0].urls.gateway, newcomer.person.token, MORE_INTENTS);
+    const session = await DiscordSession.identify("newcomer@A", cluster.gateways[0].urls.gateway, newcomer.person.token, MORE_INTENTS);
     newcomer.sessions.push(session);
     assert.deepEqual(session.events("READY")[0].guilds, []);
     await rest.join(general, owner.person, [newcomer.person]);
@@ -279,7 +222,7 @@ describe("messages and guild events through relays and gateways (cluster mode)",
   });
 
   it("a gateway killed mid-stream: its sessions resume on the other node and get every message they missed, once", async () => {
-    const [doomed, survivor] = gateways;
+    const [doomed, survivor] = cluster.gateways;
     const onDoomed = sessions().filter((s) => s.resumeUrl === doomed.urls.gateway);
     assert.equal(onDoomed.length, 11);
     const sent = { [general]: [] as string[], [secret]: [] as string[] };
@@ -313,17 +256,16 @@ describe("messages and guild events through relays and gateways (cluster mode)",
     assertCleanHistories();
     // The guild's owner reaches them on the survivor now.
     await waitFor("the owner to list every session on the surviving node", async () => {
-      const online = await mesh.clients.client(GuildService, BigInt(guildId)).listOnline({ guildId: BigInt(guildId) });
+      const online = await cluster.mesh.clients.client(GuildService, BigInt(guildId)).listOnline({ guildId: BigInt(guildId) });
       return online.sessions.length === 21 && online.sessions.every((s) => s.gatewayInstanceId === survivor.instanceId);
     });
     // A new node takes the place of the dead one, with a session of its own for some.
-    const replacement = await startGateway();
-    await waitFor("the new gateway registered", () => registered("gateway", replacement));
+    const replacement = await cluster.startGateway();
     for (const i of [3, 7]) members[i].sessions.push(await DiscordSession.identify(`u${i}@C`, replacement.urls.gateway, members[i].person.token, BASE_INTENTS));
   });
 
   it("a relay killed: the next messages still reach everyone", async () => {
-    const [first] = relays;
+    const [first] = cluster.relays;
     await first.kill("SIGKILL");
     // Right away, while the registry still lists the dead relay.
     const sent = { [general]: [] as string[], [secret]: [] as string[] };
@@ -348,9 +290,8 @@ describe("messages and guild events through relays and gateways (cluster mode)",
     },
     async () => {
       // A new relay joins; then the other original one dies while a stream is under way.
-      const third = await startRelay();
-      await waitFor("the new relay registered", () => registered("relay", third));
-      const doomed = relays[1];
+      const third = await cluster.startRelay();
+      const doomed = cluster.relays[1];
       const streamed: string[] = [];
       let stop = false;
       const stream = (async () => {
@@ -368,9 +309,9 @@ describe("messages and guild events through relays and gateways (cluster mode)",
       await fence();
       assertDelivered(general, streamed);
       assertCleanHistories();
-      const instance = mesh.registry.instances("relay").find((i) => i.id === third.instanceId);
+      const instance = cluster.mesh.registry.instances("relay").find((i) => i.id === third.instanceId);
       assert.ok(instance, "the new relay is registered");
-      assert.ok((await mesh.clients.clientFor(RelayService, instance).getStatus({})).cachedGuilds >= 1, "the new relay took part in the fan-out");
+      assert.ok((await cluster.mesh.clients.clientFor(RelayService, instance).getStatus({})).cachedGuilds >= 1, "the new relay took part in the fan-out");
     },
   );
 });
