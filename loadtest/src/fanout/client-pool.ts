@@ -34,7 +34,7 @@ export class ClientPool {
   private exitError?: Error;
   private closing = false;
 
-  constructor(run: string, sessions: SessionSpec[], options: { threads: number; intents: number; connectConcurrency: number; connectTimeoutMs: number }) {
+  constructor(run: string, sessions: SessionSpec[], options: { threads: number; intents: number; connectConcurrency: number; connectTimeoutMs: number; client?: "raw" | "ws" }) {
     const threads = Math.max(1, Math.min(options.threads, sessions.length));
     for (let t = 0; t < threads; t++) {
       // Every thread gets sessions of every gateway node (sessions alternate between nodes).
@@ -45,6 +45,7 @@ export class ClientPool {
         intents: options.intents,
         connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / threads)),
         connectTimeoutMs: options.connectTimeoutMs,
+        client: options.client ?? "raw",
       };
       const worker = new Worker(new URL("./client-worker.js", import.meta.url), { workerData: init });
       this.waiting.set(worker, []);
@@ -109,6 +110,27 @@ export class ClientPool {
       closedAfterReady: results.reduce((a, r) => a + r.closedAfterReady, 0),
       perSeq: sumArrays(results.map((r) => r.perSeq)),
     };
+  }
+
+  /**
+   * Polls the threads until every seq in `seqs` reached `sessions` sessions, or no new receipt
+   * of them arrived for `quietMs`. Returns how many deliveries are still missing.
+   */
+  async waitForDeliveries(seqs: number[], sessions: number, quietMs: number): Promise<{ missing: number }> {
+    let lastCount = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      const p = await this.progress();
+      let got = 0;
+      for (const seq of seqs) got += Math.min(sessions, p.perSeq[seq] ?? 0);
+      const missing = seqs.length * sessions - got;
+      if (missing === 0) return { missing };
+      if (got !== lastCount) {
+        lastCount = got;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > quietMs) return { missing };
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   windowStart(): void {

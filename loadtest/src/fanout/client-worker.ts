@@ -7,6 +7,7 @@
 // sessions cost the harness a buffer search per frame rather than a JSON.parse.
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
+import { RawWebSocket } from "./raw-websocket.js";
 import { markerPrefix, nowMs, type Collected, type ConnectResult, type SessionSpec, type ToWorker, type WorkerInit } from "./protocol.js";
 
 const init = workerData as WorkerInit;
@@ -91,7 +92,7 @@ function readNumber(buf: Buffer, at: number): { value: number; end: number } {
 }
 
 class Session {
-  private socket?: WebSocket;
+  private socket?: { send(text: string): void; terminate(): void };
   private heartbeat?: NodeJS.Timeout;
   private lastSeq: number | null = null;
   private awaitingGuilds = new Set<string>();
@@ -118,16 +119,23 @@ class Session {
       this.done = finish;
       this.opened = performance.now();
       const url = `${this.spec.url.replace(/\/$/, "")}/?v=10&encoding=json`;
-      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
-      this.socket = socket;
-      socket.on("message", (data: Buffer) => this.onFrame(data));
-      socket.on("error", (err) => this.done?.(`socket error: ${err.message}`));
-      socket.on("close", (code) => this.onClose(code));
+      const onError = (err: Error) => this.done?.(`socket error: ${err.message}`);
+      const onClose = (code: number) => this.onClose(code);
+      if (init.client === "ws") {
+        const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+        this.socket = { send: (text) => socket.readyState === WebSocket.OPEN && socket.send(text), terminate: () => socket.terminate() };
+        socket.on("message", (data: Buffer) => this.onFrame(data));
+        socket.on("error", onError);
+        socket.on("close", onClose);
+      } else {
+        const socket = new RawWebSocket(url, { onOpen: () => undefined, onMessage: (data) => this.onFrame(data), onClose, onError }, timeoutMs);
+        this.socket = { send: (text) => socket.send(text), terminate: () => socket.terminate() };
+      }
     });
   }
 
   private send(payload: unknown): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(payload));
+    this.socket?.send(JSON.stringify(payload));
   }
 
   private onFrame(data: Buffer): void {

@@ -44,6 +44,8 @@ export interface WorkerInit {
   connectConcurrency: number;
   /** Per session: from opening the socket to its last GUILD_CREATE. */
   connectTimeoutMs: number;
+  /** WebSocket client: "raw" (raw-websocket.ts, the default) or the `ws` package. */
+  client: "raw" | "ws";
 }
 
 /** Main thread → worker. */

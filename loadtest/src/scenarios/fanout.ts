@@ -50,6 +50,7 @@ interface Settings {
   joinConcurrency: number;
   connectConcurrency: number;
   drainS: number;
+  client: "raw" | "ws";
 }
 
 function intOption(values: OptionValues, name: string, min: number, max: number): number {
@@ -83,7 +84,9 @@ function settingsFrom(values: OptionValues): Settings {
     joinConcurrency: intOption(values, "join-concurrency", 1, 256),
     connectConcurrency: intOption(values, "connect-concurrency", 1, 5000),
     drainS: intOption(values, "drain", 1, 600),
+    client: values.client === "ws" ? "ws" : "raw",
   };
+  if (values.client !== "ws" && values.client !== "raw") throw new UsageError(`--client must be raw or ws, got "${String(values.client)}"`);
   if (s.senders > s.sessions) throw new UsageError(`--senders (${s.senders}) cannot exceed --sessions (${s.sessions}): senders are members with sessions`);
   if (s.target) {
     let url: URL;
@@ -224,7 +227,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const gatewayOfUrl = (url: string) => cluster?.gateways.findIndex((g) => g.urls.gateway === url) ?? -1;
     const servicePids = cluster ? cluster.processes.map((p) => p.process.pid) : [];
 
-    pool = new ClientPool(run, specs, { threads: s.clientThreads, intents: SESSION_INTENTS, connectConcurrency: s.connectConcurrency, connectTimeoutMs: 120_000 });
+    pool = new ClientPool(run, specs, { threads: s.clientThreads, intents: SESSION_INTENTS, connectConcurrency: s.connectConcurrency, connectTimeoutMs: 120_000, client: s.client });
     // Sessions connect in two steps, the gateways' memory sampled (once they are quiet) before,
     // between and after: the second step's growth per session is the marginal cost of an idle
     // session, without the one-time cost (JIT, caches, heap headroom) of the first connections.
@@ -300,7 +303,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     await post({ seq: 0, sender: 0, stampedMs: barrierStart, measured: false }).catch((err: unknown) => {
       throw new Error(`the first message could not be posted: ${(err as Error).message}`);
     });
-    const barrier = await waitForDeliveries(pool, [0], ready, 60_000);
+    const barrier = await pool.waitForDeliveries([0], ready, 60_000);
     const barrierS = round((nowMs() - barrierStart) / 1000, 2);
     if (barrier.missing > 0) notes.push(`WARNING: the barrier message reached ${ready - barrier.missing} of ${ready} sessions within 60 s`);
     log(`barrier message delivered to ${ready - barrier.missing}/${ready} sessions in ${barrierS} s`);
@@ -363,7 +366,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const acceptedSeqs = measuredRecords.filter((r) => r.ok).map((r) => r.seq);
     const allAccepted = records.filter((r) => r?.ok).map((r) => r.seq);
     log(`sent ${measuredRecords.length} measured messages (${acceptedSeqs.length} accepted); waiting for their deliveries`);
-    const drained = await waitForDeliveries(pool, allAccepted, ready, s.drainS * 1000);
+    const drained = await pool.waitForDeliveries(allAccepted, ready, s.drainS * 1000);
     const windowEnd = nowMs();
     const usage: ProcessRow[] = monitors.map((m) => ({ name: m.name, usage: m.monitor.stop() }));
     const benchCpu = self.read();
@@ -490,7 +493,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
       );
     }
     notes.push(
-      `harness: ${pool.threads} client thread(s), event-loop utilisation ${collected.eventLoopUtilization.map((u) => f2(u)).join(" / ")} (1.00 = saturated: receipt times would be late); ` +
+      `harness: ${pool.threads} client thread(s) (${s.client} WebSocket client), event-loop utilisation ${collected.eventLoopUtilization.map((u) => f2(u)).join(" / ")} (1.00 = saturated: receipt times would be late); ` +
         `${collected.frames} frames, ${f1(collected.bytes / 2 ** 20)} MB received in total; bench CPU ${f2(benchCpu.cpuSeconds)} s in the window` +
         (sendLag ? `; send lag p99 ${f2(sendLag.p99)} ms` : ""),
     );
@@ -563,27 +566,6 @@ function summarize(values: number[]): LatencySummary {
   return r.summary();
 }
 
-/**
- * Polls the clients until every seq in `seqs` reached `sessions` sessions, or no new receipt
- * arrived for `quietMs`. Returns how many deliveries are still missing.
- */
-async function waitForDeliveries(pool: ClientPool, seqs: number[], sessions: number, quietMs: number): Promise<{ missing: number }> {
-  let lastCount = -1;
-  let lastChange = Date.now();
-  for (;;) {
-    const p = await pool.progress();
-    let got = 0;
-    for (const seq of seqs) got += Math.min(sessions, p.perSeq[seq] ?? 0);
-    const missing = seqs.length * sessions - got;
-    if (missing === 0) return { missing };
-    if (got !== lastCount) {
-      lastCount = got;
-      lastChange = Date.now();
-    } else if (Date.now() - lastChange > quietMs) return { missing };
-    await sleep(200);
-  }
-}
-
 export const scenario: Scenario = {
   name: "fanout",
   summary: "N gateway sessions in one guild, K senders: end-to-end delivery latency, deliveries/s, missing/duplicates, CPU and RSS per service",
@@ -605,8 +587,9 @@ export const scenario: Scenario = {
     "join-concurrency": { type: "string", default: "4" },
     "connect-concurrency": { type: "string", default: "200" },
     drain: { type: "string", default: "15" },
+    client: { type: "string", default: "raw" },
   },
-  metavars: { rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
+  metavars: { client: "raw|ws", rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
   help: {
     sessions: "gateway sessions (one user each, all members of one guild)",
     senders: "users posting messages (the first members; they have sessions too)",
@@ -625,6 +608,7 @@ export const scenario: Scenario = {
     "join-concurrency": "invite acceptances in flight at once (a guild's owner runs its commands one after another)",
     "connect-concurrency": "sessions connecting (until READY + GUILD_CREATE) at once",
     drain: "after the last send, give up on missing deliveries once none arrived for this many seconds",
+    client: "WebSocket client of the sessions: raw (the harness's own, on net.Socket onread; several times cheaper per frame) or ws (the npm package)",
   },
   run: runFanout,
 };
