@@ -26,13 +26,19 @@ export interface ChorusCluster {
   gateways: ServiceProcess[];
   relays: ServiceProcess[];
   startGateway(): Promise<ServiceProcess>;
+  /** The gateway's own WebSocket URL (whatever it announces). */
+  directUrl(gateway: ServiceProcess): string;
   startRelay(): Promise<ServiceProcess>;
   /** Whether the test's registry view lists the process. */
   registered(node: ServiceProcess): boolean;
   stop(): Promise<void>;
 }
 
-export async function startChorusCluster(nodes: { guilds: number; relays: number; gateways: number }): Promise<ChorusCluster> {
+/**
+ * `gatewayPublicUrl`: the URL every gateway announces (READY's resume_gateway_url, GET
+ * /gateway), as behind a load balancer; by default each announces its own.
+ */
+export async function startChorusCluster(nodes: { guilds: number; relays: number; gateways: number; gatewayPublicUrl?: string }): Promise<ChorusCluster> {
   const endpoints = await requireEtcd();
   await requireCassandra();
   const redisUrl = await requireRedis();
@@ -49,6 +55,7 @@ export async function startChorusCluster(nodes: { guilds: number; relays: number
   const processes: ServiceProcess[] = [];
   const gateways: ServiceProcess[] = [];
   const relays: ServiceProcess[] = [];
+  const directUrls = new Map<ServiceProcess, string>();
   let mesh: MeshConnection | undefined;
   const start = async (service: string, extra: Record<string, string> = {}) => {
     const p = await startServiceProcess(service, { ...env, ...extra });
@@ -66,8 +73,13 @@ export async function startChorusCluster(nodes: { guilds: number; relays: number
   };
   const registered = (node: ServiceProcess) => mesh?.registry.instances(node.service).some((i) => i.id === node.instanceId) ?? false;
   const startGateway = async () => {
-    const gateway = await start("gateway", { CHORUS_GATEWAY_PORT: String(await freePort()) });
+    const port = await freePort();
+    const gateway = await start("gateway", {
+      CHORUS_GATEWAY_PORT: String(port),
+      ...(nodes.gatewayPublicUrl ? { CHORUS_GATEWAY_PUBLIC_URL: nodes.gatewayPublicUrl } : {}),
+    });
     gateways.push(gateway);
+    directUrls.set(gateway, `ws://127.0.0.1:${port}`);
     await waitFor(`gateway ${gateway.instanceId} registered`, () => registered(gateway));
     return gateway;
   };
@@ -86,7 +98,8 @@ export async function startChorusCluster(nodes: { guilds: number; relays: number
     for (let i = 0; i < nodes.gateways; i++) await startGateway();
     const api = await start("api", { CHORUS_HTTP_PORT: String(await freePort()), CHORUS_WORKER_ID: "20" });
     await waitFor("every process registered", () => processes.every(registered));
-    return { mesh, rest: new ChorusRest(api.urls.http), api, gateways, relays, startGateway, startRelay, registered, stop };
+    const directUrl = (gateway: ServiceProcess) => directUrls.get(gateway)!;
+    return { mesh, rest: new ChorusRest(api.urls.http), api, gateways, relays, startGateway, directUrl, startRelay, registered, stop };
   } catch (err) {
     await stop();
     throw err;
