@@ -103,7 +103,8 @@ export async function startChorusCluster(options: ClusterOptions): Promise<Choru
     CHORUS_REDIS_URL: redisUrl,
   };
   if (process.env.CHORUS_CASSANDRA_LOCAL_DC) env.CHORUS_CASSANDRA_LOCAL_DC = process.env.CHORUS_CASSANDRA_LOCAL_DC;
-  const nodeOptions = [options.nodeOptions];
+  // A full GC on SIGUSR2 (gc-on-signal.js), so idle-session memory is measured after a collection.
+  const nodeOptions = [options.nodeOptions, `--expose-gc --import ${new URL("../gc-on-signal.js", import.meta.url).href}`];
   if (options.cpuProfDir) {
     // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preload starts the profiler instead.
     nodeOptions.push(`--import ${new URL("../cpu-profile.js", import.meta.url).href}`);

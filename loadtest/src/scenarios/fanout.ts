@@ -6,10 +6,11 @@
 // By default it starts Chorus in cluster mode itself (storage, guild, relays, gateways, api);
 // with --target it drives any Discord-compatible server through HTTP and the gateway URL from
 // GET /api/v10/gateway only.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { makeAccounts, type AccountsResult } from "../fanout/accounts.js";
+import { makeAccounts, type Account, type AccountsResult } from "../fanout/accounts.js";
 import { startChorusCluster, type ChorusCluster } from "../fanout/chorus-cluster.js";
 import { ClientPool, type PoolResult } from "../fanout/client-pool.js";
 import { DiscordHttp, forEachLimited, HttpError } from "../fanout/discord-http.js";
@@ -51,6 +52,7 @@ interface Settings {
   connectConcurrency: number;
   drainS: number;
   client: "raw" | "ws";
+  setupFile: string;
 }
 
 function intOption(values: OptionValues, name: string, min: number, max: number): number {
@@ -85,6 +87,7 @@ function settingsFrom(values: OptionValues): Settings {
     connectConcurrency: intOption(values, "connect-concurrency", 1, 5000),
     drainS: intOption(values, "drain", 1, 600),
     client: values.client === "ws" ? "ws" : "raw",
+    setupFile: values["setup-file"] ? resolve(process.env.INIT_CWD ?? process.cwd(), String(values["setup-file"])) : "",
   };
   if (values.client !== "ws" && values.client !== "raw") throw new UsageError(`--client must be raw or ws, got "${String(values.client)}"`);
   if (s.senders > s.sessions) throw new UsageError(`--senders (${s.senders}) cannot exceed --sessions (${s.sessions}): senders are members with sessions`);
@@ -139,6 +142,44 @@ async function heapOf(address: string): Promise<{ heapUsedMb: number; externalMb
   }
 }
 
+/** What setup made, saved by --setup-file for later runs against the same data. */
+interface SavedSetup {
+  madeAt: string;
+  server: string;
+  chorusStarted: boolean;
+  sessions: number;
+  guildId: string;
+  channelId: string;
+  accounts: Account[];
+}
+
+/**
+ * The setup saved in `file`, if it is for as many sessions and still holds on the server: the
+ * first and last accounts' tokens work and both see the channel (a Chorus the bench starts
+ * keeps its data in keyspace chorus_bench between runs).
+ */
+async function reusableSetup(file: string, http: DiscordHttp, sessions: number, server: string, chorusStarted: boolean): Promise<SavedSetup | undefined> {
+  if (!existsSync(file)) return undefined;
+  let saved: SavedSetup;
+  try {
+    saved = JSON.parse(readFileSync(file, "utf8")) as SavedSetup;
+  } catch (err) {
+    log(`${file} is not a saved setup (${(err as Error).message}); making a new one`);
+    return undefined;
+  }
+  if (saved.sessions !== sessions || saved.accounts?.length !== sessions || saved.chorusStarted !== chorusStarted || (!chorusStarted && saved.server !== server)) {
+    log(`${file} was made for ${saved.sessions} sessions on ${saved.chorusStarted ? "a Chorus the bench started" : saved.server}; making a new one`);
+    return undefined;
+  }
+  try {
+    for (const a of [saved.accounts[0], saved.accounts[sessions - 1]]) await http.call("GET", `/channels/${saved.channelId}`, a.token);
+  } catch (err) {
+    log(`${file} no longer holds on this server (${(err as Error).message}); making a new one`);
+    return undefined;
+  }
+  return saved;
+}
+
 interface MessageRecord {
   seq: number;
   sender: number;
@@ -186,39 +227,53 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const baseUrl = cluster ? cluster.httpUrl : s.target;
     const http = new DiscordHttp(baseUrl);
 
-    // 2. Accounts: over HTTP; beyond --http-accounts (Chorus-started runs), through storage.
-    const viaHttp = s.httpAccounts ?? (s.target || s.sessions <= 1000 ? s.sessions : 50);
-    const accountsResult: AccountsResult = await time("accounts", () =>
-      makeAccounts({ http, prefix: `fo${run}u`, count: s.sessions, viaHttp, concurrency: s.registerConcurrency, mesh: cluster?.mesh, log }),
-    );
-    const accounts = accountsResult.accounts;
-
-    // 3. One guild, its first text channel, an unlimited invite that everyone accepts.
-    const owner = accounts[0];
-    const { guildId, channelId, code } = await time("guild + invite", async () => {
-      const guild = await http.call<{ id: string }>("POST", "/guilds", owner.token, { name: `fanout ${run}` });
-      const channels = await http.call<{ id: string; type: number }[]>("GET", `/guilds/${guild.id}/channels`, owner.token);
-      const text = channels.find((c) => c.type === 0);
-      if (!text) throw new Error(`the new guild has no text channel: ${JSON.stringify(channels)}`);
-      const invite = await http.call<{ code: string }>("POST", `/channels/${text.id}/invites`, owner.token, { max_age: 0, max_uses: 0 });
-      return { guildId: guild.id, channelId: text.id, code: invite.code };
-    });
-    log(`guild ${guildId}, channel ${channelId}, invite ${code}; ${accounts.length - 1} members joining, ${s.joinConcurrency} at a time`);
-    const joinRetries: Record<string, number> = {};
-    await time("joins", async () => {
-      let joined = 0;
-      const progress = setInterval(() => log(`  ${joined}/${accounts.length - 1} joined`), 10_000);
-      try {
-        await forEachLimited(accounts.slice(1), s.joinConcurrency, async (a) => {
-          await http.callRetrying("POST", `/invites/${code}`, a.token, {}, 8, (err) => countKind(joinRetries, err));
-          joined++;
-        });
-      } finally {
-        clearInterval(progress);
+    // 2.–3. Accounts, one guild with a text channel, everyone a member (or all of that from
+    //       --setup-file, when it still holds on this server).
+    let setup = s.setupFile ? await reusableSetup(s.setupFile, http, s.sessions, baseUrl, cluster !== undefined) : undefined;
+    let accountsResult: AccountsResult | undefined;
+    if (setup) {
+      log(`reusing the accounts, guild and memberships of ${s.setupFile} (made ${setup.madeAt})`);
+    } else {
+      // Accounts: over HTTP; beyond --http-accounts (Chorus-started runs), through storage.
+      const viaHttp = s.httpAccounts ?? (s.target || s.sessions <= 1000 ? s.sessions : 50);
+      accountsResult = await time("accounts", () =>
+        makeAccounts({ http, prefix: `fo${run}u`, count: s.sessions, viaHttp, concurrency: s.registerConcurrency, mesh: cluster?.mesh, log }),
+      );
+      const accounts = accountsResult.accounts;
+      // One guild, its first text channel, an unlimited invite that everyone accepts.
+      const owner = accounts[0];
+      const made = await time("guild + invite", async () => {
+        const guild = await http.call<{ id: string }>("POST", "/guilds", owner.token, { name: `fanout ${run}` });
+        const channels = await http.call<{ id: string; type: number }[]>("GET", `/guilds/${guild.id}/channels`, owner.token);
+        const text = channels.find((c) => c.type === 0);
+        if (!text) throw new Error(`the new guild has no text channel: ${JSON.stringify(channels)}`);
+        const invite = await http.call<{ code: string }>("POST", `/channels/${text.id}/invites`, owner.token, { max_age: 0, max_uses: 0 });
+        return { guildId: guild.id, channelId: text.id, code: invite.code };
+      });
+      log(`guild ${made.guildId}, channel ${made.channelId}, invite ${made.code}; ${accounts.length - 1} members joining, ${s.joinConcurrency} at a time`);
+      const joinRetries: Record<string, number> = {};
+      await time("joins", async () => {
+        let joined = 0;
+        const progress = setInterval(() => log(`  ${joined}/${accounts.length - 1} joined`), 10_000);
+        try {
+          await forEachLimited(accounts.slice(1), s.joinConcurrency, async (a) => {
+            await http.callRetrying("POST", `/invites/${made.code}`, a.token, {}, 8, (err) => countKind(joinRetries, err));
+            joined++;
+          });
+        } finally {
+          clearInterval(progress);
+        }
+      });
+      log(`joined in ${setupTimes.joins} s`);
+      for (const [k, v] of Object.entries(joinRetries)) setupErrors[`join retried after ${k}`] = v;
+      setup = { madeAt: new Date().toISOString(), server: baseUrl, chorusStarted: cluster !== undefined, sessions: s.sessions, guildId: made.guildId, channelId: made.channelId, accounts };
+      if (s.setupFile) {
+        mkdirSync(dirname(s.setupFile), { recursive: true });
+        writeFileSync(s.setupFile, JSON.stringify(setup));
+        log(`wrote the setup to ${s.setupFile} (--setup-file reuses it)`);
       }
-    });
-    log(`joined in ${setupTimes.joins} s`);
-    for (const [k, v] of Object.entries(joinRetries)) setupErrors[`join retried after ${k}`] = v;
+    }
+    const { accounts, guildId, channelId } = setup;
 
     // 4. Gateway sessions, alternating over the URLs the server hands out.
     const urls = await http.gatewayUrls(cluster ? s.gateways * 4 : 16);
@@ -235,6 +290,8 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const gatewayMemorySample = async () => {
       if (!cluster) return [];
       await settle(servicePids);
+      // A full GC in each gateway (SIGUSR2, gc-on-signal.js), then a moment for it to finish.
+      for (const g of cluster.gateways) process.kill(g.pid, "SIGUSR2");
       await sleep(2000);
       return Promise.all(cluster.gateways.map(async (g) => ({ rssMb: readProc(g.pid)?.rssMb ?? NaN, ...(await heapOf(g.address)) })));
     };
@@ -320,8 +377,12 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const self = new SelfCpu();
     const machine = new SystemMonitor();
     let windowStart = 0;
+    /** CLOCK_MONOTONIC µs (V8 profiles' clock): profile-top.js --window cuts service profiles to the measured window. */
+    const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+    let windowStartUs = 0;
     const startWindow = () => {
       windowStart = nowMs();
+      windowStartUs = monotonicUs();
       for (const m of monitors) m.monitor.start();
       self.reset();
       machine.begin();
@@ -368,6 +429,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     log(`sent ${measuredRecords.length} measured messages (${acceptedSeqs.length} accepted); waiting for their deliveries`);
     const drained = await pool.waitForDeliveries(allAccepted, ready, s.drainS * 1000);
     const windowEnd = nowMs();
+    const windowEndUs = monotonicUs();
     const usage: ProcessRow[] = monitors.map((m) => ({ name: m.name, usage: m.monitor.stop() }));
     const benchCpu = self.read();
     const wholeMachine = machine.end();
@@ -436,13 +498,15 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const sessionsOf = (name: string) => gatewayMemory.find((g) => g.name === name);
     const processRows = usage.map(({ name, usage: u }) => {
       const g = sessionsOf(name);
-      return [name, String(u.pid), f2(u.cpuSeconds), f1(u.cpuPercent), f0(u.peakRssMb), g ? String(g.sessions) : "", g ? f2(g.kbPerSession) : ""];
+      return [name, String(u.pid), f2(u.cpuSeconds), f1(u.cpuPercent), f0(u.peakRssMb), g ? String(g.sessions) : "", g ? f1(g.kbPerSession) : "", g ? f1(g.heapKbPerSession) : ""];
     });
-    processRows.push(["bench (this process, all threads)", String(process.pid), f2(benchCpu.cpuSeconds), f1(benchCpu.cpuPercent), f0(readProc(process.pid)?.hwmMb), "", ""]);
-    if (otherCpu !== undefined) processRows.push(["other processes", "", f2(otherCpu), "", "", "", ""]);
+    processRows.push(["bench (this process, all threads)", String(process.pid), f2(benchCpu.cpuSeconds), f1(benchCpu.cpuPercent), f0(readProc(process.pid)?.hwmMb), "", "", ""]);
+    if (otherCpu !== undefined) processRows.push(["other processes", "", f2(otherCpu), "", "", "", "", ""]);
     tables.push({
-      title: `processes (CPU over the measured window and drain, ${f1((windowEnd - windowStart) / 1000)} s; CPU % of one core; idle KB/session: gateway RSS growth while its sessions connected)`,
-      header: ["process", "pid", "CPU s", "CPU %", "peak RSS MB", "sessions", "idle KB/session"],
+      title:
+        `processes (CPU over the measured window and drain, ${f1((windowEnd - windowStart) / 1000)} s; CPU % of one core; idle KB/session: a gateway's growth of RSS ` +
+        `and of V8 heap in use per session over the second connect step, each sampled after a full GC)`,
+      header: ["process", "pid", "CPU s", "CPU %", "peak RSS MB", "sessions", "idle RSS KB/session", "idle heap KB/session"],
       rows: processRows,
     });
 
@@ -478,14 +542,17 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
       });
     }
 
+    const accountsPart = accountsResult
+      ? `accounts ${setupTimes.accounts} s (${accountsResult.http.count} registered over HTTP at ${accountsResult.http.perSecond}/s` +
+        (accountsResult.storage ? `, ${accountsResult.storage.count} created through AccountStorageService at ${accountsResult.storage.perSecond}/s` : "") +
+        `), ${accounts.length - 1} joins ${setupTimes.joins} s (${f1((accounts.length - 1) / Math.max(setupTimes.joins, 0.001))}/s), `
+      : `accounts, guild and joins reused from ${s.setupFile} (made ${setup.madeAt}), `;
     const setupLine =
-      `setup: accounts ${setupTimes.accounts} s (${accountsResult.http.count} registered over HTTP at ${accountsResult.http.perSecond}/s` +
-      (accountsResult.storage ? `, ${accountsResult.storage.count} created through AccountStorageService at ${accountsResult.storage.perSecond}/s` : "") +
-      `), ${accounts.length - 1} joins ${setupTimes.joins} s (${f1((accounts.length - 1) / Math.max(setupTimes.joins, 0.001))}/s), ` +
+      `setup: ${accountsPart}` +
       `${ready} sessions READY + GUILD_CREATE in ${setupTimes.sessions} s (${f1(ready / Math.max(setupTimes.sessions, 0.001))}/s; bench CPU ${f2(connectBenchCpu.cpuSeconds)} s), ` +
       `first message to all in ${barrierS} s` + (setupTimes["start Chorus"] !== undefined ? `; Chorus started in ${setupTimes["start Chorus"]} s` : "");
     notes.unshift(setupLine);
-    if (accountsResult.storage && accountsResult.http.perSecond > 0) {
+    if (accountsResult?.storage && accountsResult.http.perSecond > 0) {
       notes.push(
         `accounts: POST /auth/register (scrypt, ~0.3 s of one core each) ran at ${accountsResult.http.perSecond}/s, so ${s.sessions} registrations would take ` +
           `~${f0(s.sessions / accountsResult.http.perSecond / 60)} min; the other ${accountsResult.storage.count} accounts were written through the storage contract ` +
@@ -537,7 +604,8 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
       checks,
       notes,
       results: {
-        setup: { seconds: setupTimes, accounts: { http: accountsResult.http, storage: accountsResult.storage }, sessionsReady: ready, sessionsFailed: connectFailed, connectMs: summarize(connectMs), connectBenchCpuSeconds: connectBenchCpu.cpuSeconds, barrierSeconds: barrierS, guildId, channelId },
+        window: { seconds: round((windowEnd - windowStart) / 1000, 2), monotonicUs: { start: windowStartUs, end: windowEndUs } },
+        setup: { seconds: setupTimes, accounts: accountsResult ? { http: accountsResult.http, storage: accountsResult.storage } : { reusedFrom: s.setupFile, madeAt: setup.madeAt }, sessionsReady: ready, sessionsFailed: connectFailed, connectMs: summarize(connectMs), connectBenchCpuSeconds: connectBenchCpu.cpuSeconds, barrierSeconds: barrierS, guildId, channelId },
         messages: { offered, accepted, failed, acceptedPerSec: round(acceptedPerSec, 2), ackLatencyMs: ack, failures, sendLagMs: sendLag },
         deliveries: { expected, made, missing, duplicates, deliveredOfFailedMessages: deliveredOfFailed, outOfOrder: collected.outOfOrder, perSec: round(deliveriesPerSec, 1), spanSeconds: round(spanS, 2), latencyMs: lat, drainSeconds: round((windowEnd - sendsEnd) / 1000, 2) },
         processes: usage.map(({ name, usage: u }) => ({ name, ...u })),
@@ -588,8 +656,9 @@ export const scenario: Scenario = {
     "connect-concurrency": { type: "string", default: "200" },
     drain: { type: "string", default: "15" },
     client: { type: "string", default: "raw" },
+    "setup-file": { type: "string", default: "" },
   },
-  metavars: { client: "raw|ws", rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
+  metavars: { "setup-file": "FILE", client: "raw|ws", rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
   help: {
     sessions: "gateway sessions (one user each, all members of one guild)",
     senders: "users posting messages (the first members; they have sessions too)",
@@ -608,6 +677,8 @@ export const scenario: Scenario = {
     "join-concurrency": "invite acceptances in flight at once (a guild's owner runs its commands one after another)",
     "connect-concurrency": "sessions connecting (until READY + GUILD_CREATE) at once",
     drain: "after the last send, give up on missing deliveries once none arrived for this many seconds",
+    "setup-file":
+      "reuse the accounts, guild and memberships saved in FILE when it was made for as many sessions and still holds on the server (Chorus keeps keyspace chorus_bench between runs); otherwise make them and save them there",
     client: "WebSocket client of the sessions: raw (the harness's own, on net.Socket onread; several times cheaper per frame) or ws (the npm package)",
   },
   run: runFanout,
