@@ -6,7 +6,7 @@ import { Health } from "@chorus/contracts/grpc/health/v1/health_pb";
 import { ServerReflection } from "@chorus/contracts/grpc/reflection/v1/reflection_pb";
 import { createLogger } from "./logger.js";
 import { MemoryRegistry } from "./memory-registry.js";
-import { isRetryable, MeshClients, notOwnerError, serviceNameOf } from "./mesh-clients.js";
+import { asInstanceLoss, isRetryable, MeshClients, notOwnerError, serviceNameOf } from "./mesh-clients.js";
 import type { ServiceInstance } from "./registry.js";
 
 const logger = createLogger("test", "silent");
@@ -131,6 +131,20 @@ describe("mesh client factory", () => {
     calls.length = 0;
     assert.equal(clients.ownerOf("guild", key)?.id, "a", "a NotOwner answer must not make the owner suspect");
     assert.equal((await clients.client(GuildService, key).getStatus({})).node!.instanceId, "a");
+  });
+
+  it("treats a connection reset under the call (ABORTED with ECONNRESET as the cause) as UNAVAILABLE, but keeps a server's ABORTED", async () => {
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    const lost = asInstanceLoss(new ConnectError("read ECONNRESET", Code.Aborted, undefined, undefined, reset), undefined);
+    assert.equal(lost.code, Code.Unavailable);
+    const wrapped = asInstanceLoss(new ConnectError("x", Code.Aborted, undefined, undefined, new Error("outer", { cause: reset })), undefined);
+    assert.equal(wrapped.code, Code.Unavailable, "found down the cause chain");
+    const fenced = asInstanceLoss(new ConnectError("guild 1: the log moved past 3", Code.Aborted), undefined);
+    assert.equal(fenced.code, Code.Aborted, "an ABORTED the server answered stays ABORTED");
+    const controller = new AbortController();
+    controller.abort();
+    const mine = asInstanceLoss(new ConnectError("read ECONNRESET", Code.Aborted, undefined, undefined, reset), { signal: controller.signal });
+    assert.equal(mine.code, Code.Aborted);
   });
 
   it("keeps CANCELED when the caller aborted the call", async () => {

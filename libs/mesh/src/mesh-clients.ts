@@ -211,13 +211,29 @@ export class MeshClients {
 }
 
 /**
- * A peer that dies mid-call resets its HTTP/2 streams with CANCEL, which Connect reports as
- * CANCELED. Unless the caller aborted the call itself, that is the instance going away: report
- * it as UNAVAILABLE so that callers see one code for it and idempotent calls are retried.
+ * A peer that dies mid-call shows up on the client as one of two codes: CANCELED (it reset its
+ * HTTP/2 streams with CANCEL) or ABORTED (the connection was reset under the call: Connect
+ * maps ECONNRESET and destroyed streams to ABORTED, keeping the Node error as the cause).
+ * Unless the caller aborted the call itself, that is the instance going away: report it as
+ * UNAVAILABLE so that callers see one code for it and idempotent calls are retried. An ABORTED
+ * that the server answered (e.g. storage's fenced append) has no such cause and is kept.
  */
 export function asInstanceLoss(error: ConnectError, options: CallOptions | undefined): ConnectError {
-  if (error.code !== Code.Canceled || options?.signal?.aborted) return error;
+  if (options?.signal?.aborted) return error;
+  const lost = error.code === Code.Canceled || (error.code === Code.Aborted && hasTransportCause(error));
+  if (!lost) return error;
   return new ConnectError(`instance lost during the call: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
+}
+
+/** Node's codes for a connection or stream torn down under a call. */
+const TRANSPORT_FAILURES = new Set(["ECONNRESET", "EPIPE", "ERR_STREAM_DESTROYED", "ERR_HTTP2_INVALID_STREAM", "ERR_HTTP2_STREAM_ERROR"]);
+
+function hasTransportCause(error: unknown): boolean {
+  for (let cause = (error as { cause?: unknown }).cause, depth = 0; cause && depth < 8; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string" && TRANSPORT_FAILURES.has(code)) return true;
+  }
+  return false;
 }
 
 /**

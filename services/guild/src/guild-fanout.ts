@@ -53,7 +53,7 @@ export class GuildFanout {
         try {
           await this.run(job);
         } catch (err) {
-          this.logger.error({ err, ownerId: String(ownerId), event: job.dispatch.event }, "fan-out failed; the event is lost for online sessions");
+          this.logger.error({ err, ownerId: String(ownerId), event: job.dispatch.event, deliveryId: job.deliveryId }, "fan-out failed; the event is lost for online sessions");
         }
       }
     });
@@ -106,7 +106,9 @@ export class GuildFanout {
         return;
       } catch (err) {
         last = err;
-        if (ConnectError.from(err).code !== Code.Unavailable) throw err;
+        // Fanout is idempotent by delivery id: a relay gone or stuck is replaced by the next.
+        const code = ConnectError.from(err).code;
+        if (code !== Code.Unavailable && code !== Code.DeadlineExceeded) throw err;
       }
     }
     throw last;

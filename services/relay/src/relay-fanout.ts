@@ -99,7 +99,8 @@ export class RelayFanout {
         return;
       } catch (err) {
         last = err;
-        if (ConnectError.from(err).code !== Code.Unavailable) throw err;
+        const code = ConnectError.from(err).code;
+        if (code !== Code.Unavailable && code !== Code.DeadlineExceeded) throw err;
         this.options.logger.warn({ gateway: gateway.id, deliveryId: req.deliveryId }, "gateway unavailable; delivering through another node");
       }
     }
