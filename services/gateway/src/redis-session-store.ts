@@ -284,17 +284,19 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async readAfter(sessionId: string, afterSeq: number): Promise<BufferedDispatch[] | undefined> {
-    const entries = await this.redis.lrange(this.keys.buffer(sessionId), 0, -1);
+    // The buffer and the session's last seq in one transaction: a Deliver landing between two
+    // separate reads would make a dispatch look lost.
+    const read = await this.redis.multi().lrange(this.keys.buffer(sessionId), 0, -1).hget(this.keys.session(sessionId), "seq").exec();
+    if (!read || read[0][0] || read[1][0]) return undefined;
+    const entries = read[0][1] as string[];
+    const lastSeq = Number((read[1][1] as string | null) ?? -1);
     const wanted = entries
       .map((entry) => {
         const [seq, deliveryId, variant] = entry.split("|");
         return { seq: Number(seq), deliveryId, withContent: variant === "1" };
       })
       .filter((e) => e.seq > afterSeq);
-    if (wanted.length === 0) {
-      const last = Number((await this.redis.hget(this.keys.session(sessionId), "seq")) ?? -1);
-      return last === afterSeq ? [] : undefined;
-    }
+    if (wanted.length === 0) return lastSeq === afterSeq ? [] : undefined;
     if (wanted[0].seq !== afterSeq + 1) return undefined;
     const pipeline = this.redis.pipeline();
     for (const e of wanted) pipeline.hmgetBuffer(this.keys.delivery(e.deliveryId), "t", e.withContent ? "d" : "n");
