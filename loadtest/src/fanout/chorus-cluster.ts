@@ -31,7 +31,30 @@ export interface ChorusCluster {
   env: Record<string, string>;
   /** The last warnings and errors each process logged (pino level ≥ 40), for failure messages. */
   problems(perProcess?: number): string[];
+  /** How many warnings and errors each process logged so far, and their most frequent messages. */
+  problemCounts(): Record<string, { count: number; messages: Record<string, number> }>;
   stop(): Promise<void>;
+}
+
+function countProblems(processes: { name: string; process: ServiceProcess }[]): Record<string, { count: number; messages: Record<string, number> }> {
+  const out: Record<string, { count: number; messages: Record<string, number> }> = {};
+  for (const { name, process: p } of processes) {
+    const entry = { count: 0, messages: {} as Record<string, number> };
+    for (const line of p.output) {
+      let parsed: { level?: number; msg?: string; err?: { message?: string } };
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch {
+        continue;
+      }
+      if ((parsed.level ?? 0) < 40) continue;
+      entry.count++;
+      const key = `${parsed.msg ?? ""}${parsed.err?.message ? `: ${parsed.err.message}` : ""}`.slice(0, 200);
+      entry.messages[key] = (entry.messages[key] ?? 0) + 1;
+    }
+    if (entry.count) out[name] = entry;
+  }
+  return out;
 }
 
 function problemsOf(processes: { name: string; process: ServiceProcess }[], perProcess = 5): string[] {
@@ -169,7 +192,7 @@ export async function startChorusCluster(options: ClusterOptions): Promise<Choru
       const pid = infraPid(name);
       if (pid) infraPids[name] = pid;
     }
-    return { namespace, processes, gateways, api, httpUrl, mesh: connected, infraPids, env, stop, problems: (n) => problemsOf(processes, n) };
+    return { namespace, processes, gateways, api, httpUrl, mesh: connected, infraPids, env, stop, problems: (n) => problemsOf(processes, n), problemCounts: () => countProblems(processes) };
   } catch (err) {
     await stop();
     throw err;

@@ -16,6 +16,7 @@ export interface PoolResult {
   eventLoopUtilization: number[];
   frames: number;
   bytes: number;
+  otherFrames: Record<string, number>;
 }
 
 function addInto(target: Record<string, number>, source: Record<string, number>): void {
@@ -34,7 +35,7 @@ export class ClientPool {
   private exitError?: Error;
   private closing = false;
 
-  constructor(run: string, sessions: SessionSpec[], options: { threads: number; intents: number; connectConcurrency: number; connectTimeoutMs: number; client?: "raw" | "ws" }) {
+  constructor(run: string, sessions: SessionSpec[], options: { threads: number; intents: number; connectConcurrency: number; connectTimeoutMs: number; client?: "raw" | "ws"; status?: "online" | "invisible" }) {
     const threads = Math.max(1, Math.min(options.threads, sessions.length));
     for (let t = 0; t < threads; t++) {
       // Every thread gets sessions of every gateway node (sessions alternate between nodes).
@@ -46,6 +47,7 @@ export class ClientPool {
         connectConcurrency: Math.max(1, Math.ceil(options.connectConcurrency / threads)),
         connectTimeoutMs: options.connectTimeoutMs,
         client: options.client ?? "raw",
+        status: options.status ?? "online",
       };
       const worker = new Worker(new URL("./client-worker.js", import.meta.url), { workerData: init });
       this.waiting.set(worker, []);
@@ -116,19 +118,32 @@ export class ClientPool {
    * Polls the threads until every seq in `seqs` reached `sessions` sessions, or no new receipt
    * of them arrived for `quietMs`. Returns how many deliveries are still missing.
    */
-  async waitForDeliveries(seqs: number[], sessions: number, quietMs: number): Promise<{ missing: number }> {
+  async waitForDeliveries(
+    seqs: number[],
+    sessions: number,
+    quietMs: number,
+    options: { timeoutMs?: number; onProgress?: (got: number, of: number) => void; progressEveryMs?: number } = {},
+  ): Promise<{ missing: number }> {
     let lastCount = -1;
-    let lastChange = Date.now();
+    const started = Date.now();
+    let lastChange = started;
+    let lastReport = started;
     for (;;) {
       const p = await this.progress();
       let got = 0;
       for (const seq of seqs) got += Math.min(sessions, p.perSeq[seq] ?? 0);
       const missing = seqs.length * sessions - got;
       if (missing === 0) return { missing };
+      const now = Date.now();
       if (got !== lastCount) {
         lastCount = got;
-        lastChange = Date.now();
-      } else if (Date.now() - lastChange > quietMs) return { missing };
+        lastChange = now;
+      } else if (now - lastChange > quietMs) return { missing };
+      if (options.timeoutMs !== undefined && now - started > options.timeoutMs) return { missing };
+      if (options.onProgress && now - lastReport >= (options.progressEveryMs ?? 10_000)) {
+        lastReport = now;
+        options.onProgress(got, seqs.length * sessions);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -141,9 +156,11 @@ export class ClientPool {
     const results = await this.ask<Collected>({ type: "collect" });
     const closes: Record<string, number> = {};
     const errors: Record<string, number> = {};
+    const otherFrames: Record<string, number> = {};
     for (const r of results) {
       addInto(closes, r.closes);
       addInto(errors, r.errors);
+      addInto(otherFrames, r.otherFrames);
     }
     return {
       uniquePerSeq: sumArrays(results.map((r) => r.uniquePerSeq)),
@@ -156,6 +173,7 @@ export class ClientPool {
       eventLoopUtilization: results.map((r) => Math.round(r.eventLoopUtilization * 1000) / 1000),
       frames: results.reduce((a, r) => a + r.frames, 0),
       bytes: results.reduce((a, r) => a + r.bytes, 0),
+      otherFrames,
     };
   }
 

@@ -66,6 +66,7 @@ let closedAfterReady = 0;
 let closing = false;
 let frames = 0;
 let bytes = 0;
+let otherFrames: Record<string, number> = {};
 
 const countError = (kind: string) => (errors[kind] = (errors[kind] ?? 0) + 1);
 
@@ -162,12 +163,22 @@ class Session {
       return void countError("a frame that is not JSON");
     }
     if (typeof payload.s === "number") this.lastSeq = payload.s;
+    const kind = payload.op === 0 ? String(payload.t) : `op ${payload.op}`;
+    otherFrames[kind] = (otherFrames[kind] ?? 0) + 1;
     switch (payload.op) {
       case 10: {
         // HELLO: identify, and heartbeat from now on (first beat after interval × jitter).
         const interval = Number(payload.d?.heartbeat_interval);
         if (!(interval > 0)) return void this.done?.("HELLO without heartbeat_interval");
-        this.send({ op: 2, d: { token: this.spec.token, intents: init.intents, properties: { os: "linux", browser: "chorus-bench", device: "chorus-bench" } } });
+        this.send({
+          op: 2,
+          d: {
+            token: this.spec.token,
+            intents: init.intents,
+            properties: { os: "linux", browser: "chorus-bench", device: "chorus-bench" },
+            presence: { since: null, activities: [], status: init.status, afk: false },
+          },
+        });
         const beat = () => this.send({ op: 1, d: this.lastSeq });
         this.heartbeat = setTimeout(() => {
           beat();
@@ -275,6 +286,7 @@ port.on("message", (message: ToWorker) => {
       return;
     case "window-start":
       elu = performance.eventLoopUtilization();
+      otherFrames = {};
       return;
     case "collect": {
       const collected: Collected = {
@@ -289,6 +301,7 @@ port.on("message", (message: ToWorker) => {
         eventLoopUtilization: performance.eventLoopUtilization(elu).utilization,
         frames,
         bytes,
+        otherFrames,
       };
       post(collected, [collected.receiptSeq.buffer as ArrayBuffer, collected.receiptLatencyMs.buffer as ArrayBuffer]);
       return;

@@ -46,6 +46,8 @@ export interface WorkerInit {
   connectTimeoutMs: number;
   /** WebSocket client: "raw" (raw-websocket.ts, the default) or the `ws` package. */
   client: "raw" | "ws";
+  /** IDENTIFY's presence status ("online" as clients do; "invisible": others see the user offline). */
+  status: "online" | "invisible";
 }
 
 /** Main thread → worker. */
@@ -95,6 +97,8 @@ export interface Collected {
   eventLoopUtilization: number;
   frames: number;
   bytes: number;
+  /** Frames other than this run's MESSAGE_CREATEs, by op and dispatch name (since "window-start"). */
+  otherFrames: Record<string, number>;
 }
 
 export type FromWorker = ConnectResult | Progress | Collected | { type: "log"; message: string };

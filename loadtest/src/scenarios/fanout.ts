@@ -15,6 +15,8 @@ import { startChorusCluster, type ChorusCluster } from "../fanout/chorus-cluster
 import { ClientPool, type PoolResult } from "../fanout/client-pool.js";
 import { DiscordHttp, forEachLimited, HttpError } from "../fanout/discord-http.js";
 import { messageContent, nowMs, SESSION_INTENTS, type SessionSpec } from "../fanout/protocol.js";
+import { rpcCounters, rpcDelta, type RpcCounters, type RpcDelta } from "../fanout/service-metrics.js";
+import { commandStatsDelta, formatCommandStats, redisCommandStats, type CommandStats } from "../fanout/redis-stats.js";
 import { LatencyRecorder, type LatencySummary } from "../latency.js";
 import { runOpenLoop } from "../open-loop.js";
 import { ProcessMonitor, readProc, round, SelfCpu, SystemMonitor, type ProcessUsage } from "../process-stats.js";
@@ -53,6 +55,8 @@ interface Settings {
   drainS: number;
   client: "raw" | "ws";
   setupFile: string;
+  barrierTimeoutS: number;
+  status: "online" | "invisible";
 }
 
 function intOption(values: OptionValues, name: string, min: number, max: number): number {
@@ -87,8 +91,11 @@ function settingsFrom(values: OptionValues): Settings {
     connectConcurrency: intOption(values, "connect-concurrency", 1, 5000),
     drainS: intOption(values, "drain", 1, 600),
     client: values.client === "ws" ? "ws" : "raw",
+    barrierTimeoutS: intOption(values, "barrier-timeout", 1, 7200),
+    status: values.status === "invisible" ? "invisible" : "online",
     setupFile: values["setup-file"] ? resolve(process.env.INIT_CWD ?? process.cwd(), String(values["setup-file"])) : "",
   };
+  if (values.status !== "online" && values.status !== "invisible") throw new UsageError(`--status must be online or invisible, got "${String(values.status)}"`);
   if (values.client !== "ws" && values.client !== "raw") throw new UsageError(`--client must be raw or ws, got "${String(values.client)}"`);
   if (s.senders > s.sessions) throw new UsageError(`--senders (${s.senders}) cannot exceed --sessions (${s.sessions}): senders are members with sessions`);
   if (s.target) {
@@ -131,14 +138,14 @@ async function settle(pids: number[], maxMs = 15_000): Promise<boolean> {
 }
 
 /** V8 heap in use and memory outside it (Buffers), from a service's GET /metrics (prom-client defaults). */
-async function heapOf(address: string): Promise<{ heapUsedMb: number; externalMb: number }> {
+async function heapOf(address: string): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number }> {
   try {
     const res = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(5000) });
     const text = await res.text();
     const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
-    return { heapUsedMb: metric("nodejs_heap_size_used_bytes"), externalMb: metric("nodejs_external_memory_bytes") };
+    return { heapUsedMb: metric("nodejs_heap_size_used_bytes"), heapTotalMb: metric("nodejs_heap_size_total_bytes"), externalMb: metric("nodejs_external_memory_bytes") };
   } catch {
-    return { heapUsedMb: NaN, externalMb: NaN };
+    return { heapUsedMb: NaN, heapTotalMb: NaN, externalMb: NaN };
   }
 }
 
@@ -282,7 +289,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const gatewayOfUrl = (url: string) => cluster?.gateways.findIndex((g) => g.urls.gateway === url) ?? -1;
     const servicePids = cluster ? cluster.processes.map((p) => p.process.pid) : [];
 
-    pool = new ClientPool(run, specs, { threads: s.clientThreads, intents: SESSION_INTENTS, connectConcurrency: s.connectConcurrency, connectTimeoutMs: 120_000, client: s.client });
+    pool = new ClientPool(run, specs, { threads: s.clientThreads, intents: SESSION_INTENTS, connectConcurrency: s.connectConcurrency, connectTimeoutMs: 120_000, client: s.client, status: s.status });
     // Sessions connect in two steps, the gateways' memory sampled (once they are quiet) before,
     // between and after: the second step's growth per session is the marginal cost of an idle
     // session, without the one-time cost (JIT, caches, heap headroom) of the first connections.
@@ -296,6 +303,13 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
       return Promise.all(cluster.gateways.map(async (g) => ({ rssMb: readProc(g.pid)?.rssMb ?? NaN, ...(await heapOf(g.address)) })));
     };
     const memory = [await gatewayMemorySample()];
+    // Redis's per-command counters at each stage (the gateways' session store; all its clients).
+    const redisUrl = cluster?.env.CHORUS_REDIS_URL;
+    const redisStats: Record<string, CommandStats | undefined> = {};
+    const redisMark = async (stage: string) => {
+      if (redisUrl) redisStats[stage] = await redisCommandStats(redisUrl);
+    };
+    await redisMark("beforeConnect");
     log(`connecting ${s.sessions} sessions to ${urls.join(", ")} from ${pool.threads} client thread(s), ${s.connectConcurrency} at a time (first ${firstStep}, then the rest)`);
     const connectCpu = new SelfCpu();
     const connectMs: number[] = [];
@@ -315,6 +329,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
       memory.push(await gatewayMemorySample());
     }
     setupTimes.sessions = round(connectSeconds, 1);
+    await redisMark("afterConnect");
     const connectBenchCpu = connectCpu.read();
     if (ready === 0) throw new Error(`no session connected: ${JSON.stringify(setupErrors)}`);
     // Per gateway: sessions of each step, and the memory growth per session.
@@ -329,6 +344,8 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
         sessions: all,
         rssMb: { before: round(before.rssMb, 1), afterFirstStep: round(mid.rssMb, 1), after: round(after.rssMb, 1) },
         heapUsedMb: { before: round(before.heapUsedMb, 1), afterFirstStep: round(mid.heapUsedMb, 1), after: round(after.heapUsedMb, 1) },
+        heapTotalMb: { before: round(before.heapTotalMb, 1), afterFirstStep: round(mid.heapTotalMb, 1), after: round(after.heapTotalMb, 1) },
+        externalMb: { before: round(before.externalMb, 1), afterFirstStep: round(mid.externalMb, 1), after: round(after.externalMb, 1) },
         /** RSS growth per session of the second step (all sessions when there was one step). */
         kbPerSession: second > 0 ? kb(mid.rssMb, after.rssMb, second) : kb(before.rssMb, after.rssMb, all),
         heapKbPerSession: second > 0 ? kb(mid.heapUsedMb, after.heapUsedMb, second) : kb(before.heapUsedMb, after.heapUsedMb, all),
@@ -360,9 +377,13 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     await post({ seq: 0, sender: 0, stampedMs: barrierStart, measured: false }).catch((err: unknown) => {
       throw new Error(`the first message could not be posted: ${(err as Error).message}`);
     });
-    const barrier = await pool.waitForDeliveries([0], ready, 60_000);
+    const barrier = await pool.waitForDeliveries([0], ready, Infinity, {
+      timeoutMs: s.barrierTimeoutS * 1000,
+      onProgress: (got) => log(`  first message: ${got}/${ready} sessions after ${((nowMs() - barrierStart) / 1000).toFixed(0)} s`),
+    });
     const barrierS = round((nowMs() - barrierStart) / 1000, 2);
-    if (barrier.missing > 0) notes.push(`WARNING: the barrier message reached ${ready - barrier.missing} of ${ready} sessions within 60 s`);
+    await redisMark("afterFirstMessage");
+    if (barrier.missing > 0) notes.push(`WARNING: the first message reached ${ready - barrier.missing} of ${ready} sessions within --barrier-timeout ${s.barrierTimeoutS} s`);
     log(`barrier message delivered to ${ready - barrier.missing}/${ready} sessions in ${barrierS} s`);
     if (cluster) await settle(servicePids);
 
@@ -380,7 +401,12 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     /** CLOCK_MONOTONIC µs (V8 profiles' clock): profile-top.js --window cuts service profiles to the measured window. */
     const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
     let windowStartUs = 0;
+    // Each process's RPC counters (GET /metrics) at both ends of the window.
+    const rpcAt = () => Promise.all((cluster?.processes ?? []).map(async (p) => ({ name: p.name, counters: await rpcCounters(p.process.address) })));
+    let rpcBefore: Promise<{ name: string; counters: RpcCounters | undefined }[]> = Promise.resolve([]);
     const startWindow = () => {
+      void redisMark("windowStart");
+      rpcBefore = rpcAt();
       windowStart = nowMs();
       windowStartUs = monotonicUs();
       for (const m of monitors) m.monitor.start();
@@ -430,6 +456,9 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const drained = await pool.waitForDeliveries(allAccepted, ready, s.drainS * 1000);
     const windowEnd = nowMs();
     const windowEndUs = monotonicUs();
+    await redisMark("windowEnd");
+    const [rpcStart, rpcEnd] = [await rpcBefore, await rpcAt()];
+    const rpcs: { process: string; rpcs: RpcDelta[] }[] = rpcStart.map((b, i) => ({ process: b.name, rpcs: rpcDelta(b.counters, rpcEnd[i]?.counters) }));
     const usage: ProcessRow[] = monitors.map((m) => ({ name: m.name, usage: m.monitor.stop() }));
     const benchCpu = self.read();
     const wholeMachine = machine.end();
@@ -495,6 +524,14 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
         ],
       ],
     });
+    if (rpcs.some((r) => r.rpcs.length)) {
+      const messagesInWindow = Math.max(1, records.filter((r) => r?.measured).length);
+      tables.push({
+        title: `RPCs served in the window (mesh metrics of each process; per message: calls / ${messagesInWindow} measured messages; mean: server time per call)`,
+        header: ["process", "method", "calls", "per message", "mean ms"],
+        rows: rpcs.flatMap((r) => r.rpcs.slice(0, 4).map((d) => [r.process, d.method, String(d.calls), f2(d.calls / messagesInWindow), f2(d.meanMs)])),
+      });
+    }
     const sessionsOf = (name: string) => gatewayMemory.find((g) => g.name === name);
     const processRows = usage.map(({ name, usage: u }) => {
       const g = sessionsOf(name);
@@ -569,6 +606,26 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
         `deliveries/s over ${f1(spanS)} s (first measured send → last receipt); ${collected.outOfOrder} receipts out of order within a session` +
         (deliveredOfFailed ? `; ${deliveredOfFailed} deliveries of messages whose POST failed` : ""),
     );
+    const otherFrames = Object.entries(collected.otherFrames).sort((a, b) => b[1] - a[1]);
+    if (otherFrames.length) notes.push(`other frames the sessions got in the window: ${otherFrames.slice(0, 8).map(([k, v]) => `${v} × ${k}`).join(", ")}`);
+    const serviceProblems = cluster?.problemCounts() ?? {};
+    for (const [name, p] of Object.entries(serviceProblems)) {
+      const top = Object.entries(p.messages).sort((a, b) => b[1] - a[1]).slice(0, 3);
+      notes.push(`${name} logged ${p.count} warnings/errors during the run: ${top.map(([m, n]) => `${n} × "${m}"`).join("; ")}`);
+    }
+    const redisStages = redisUrl
+      ? {
+          connect: commandStatsDelta(redisStats.beforeConnect, redisStats.afterConnect),
+          firstMessage: commandStatsDelta(redisStats.afterConnect, redisStats.afterFirstMessage),
+          window: commandStatsDelta(redisStats.windowStart, redisStats.windowEnd),
+        }
+      : undefined;
+    if (redisStages) {
+      notes.push(
+        `Redis commands (INFO commandstats, every client of that Redis): while sessions connected ${formatCommandStats(redisStages.connect)}; ` +
+          `until the first message reached all ${formatCommandStats(redisStages.firstMessage)}; in the window ${formatCommandStats(redisStages.window)}`,
+      );
+    }
     if (wholeMachine) notes.push(`machine: ${f2(wholeMachine.busyCores)} of ${cpus().length} cores busy on average in the window`);
     const errorLines: string[] = [];
     const allErrors: Record<string, number> = {};
@@ -580,7 +637,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     if (errorLines.length) notes.push("errors:", ...errorLines);
 
     const title =
-      `fanout: ${ready} gateway sessions (${s.sessions} asked) on ${urls.length} gateway URL(s), ${mode}, ${s.durationS} s (+${s.warmupS} s warm-up); ` +
+      `fanout: ${ready} gateway sessions (${s.sessions} asked, IDENTIFY status ${s.status}) on ${urls.length} gateway URL(s), ${mode}, ${s.durationS} s (+${s.warmupS} s warm-up); ` +
       (cluster ? `Chorus cluster started by the bench (storage, guild, ${s.relays} relays, ${s.gateways} gateways, api)` : `target ${s.target}`);
 
     return {
@@ -612,6 +669,10 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
         bench: { ...benchCpu, eventLoopUtilization: collected.eventLoopUtilization, frames: collected.frames, bytes: collected.bytes },
         machine: wholeMachine && { ...wholeMachine, otherCpuSeconds: otherCpu },
         gatewayMemory,
+        otherFrames: collected.otherFrames,
+        redisCommands: redisStages,
+        rpcs,
+        serviceWarnings: serviceProblems,
         errors: allErrors,
       },
     };
@@ -657,8 +718,10 @@ export const scenario: Scenario = {
     drain: { type: "string", default: "15" },
     client: { type: "string", default: "raw" },
     "setup-file": { type: "string", default: "" },
+    "barrier-timeout": { type: "string", default: "600" },
+    status: { type: "string", default: "online" },
   },
-  metavars: { "setup-file": "FILE", client: "raw|ws", rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
+  metavars: { status: "online|invisible", "setup-file": "FILE", client: "raw|ws", rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
   help: {
     sessions: "gateway sessions (one user each, all members of one guild)",
     senders: "users posting messages (the first members; they have sessions too)",
@@ -677,6 +740,9 @@ export const scenario: Scenario = {
     "join-concurrency": "invite acceptances in flight at once (a guild's owner runs its commands one after another)",
     "connect-concurrency": "sessions connecting (until READY + GUILD_CREATE) at once",
     drain: "after the last send, give up on missing deliveries once none arrived for this many seconds",
+    status:
+      "the presence status sessions IDENTIFY with: online (as a client does: each session going online is a PRESENCE_UPDATE for the guild) or invisible (others see it offline: no presence fan-out, isolates message delivery)",
+    "barrier-timeout": "before the load, one message must reach every session; wait at most this many seconds for it (it waits behind whatever the sessions' start caused)",
     "setup-file":
       "reuse the accounts, guild and memberships saved in FILE when it was made for as many sessions and still holds on the server (Chorus keeps keyspace chorus_bench between runs); otherwise make them and save them there",
     client: "WebSocket client of the sessions: raw (the harness's own, on net.Socket onread; several times cheaper per frame) or ws (the npm package)",
