@@ -84,7 +84,7 @@ function settingsFrom(values: OptionValues): Settings {
     target: String(values.target ?? ""),
     cpuProfDir: values["cpu-prof"] ? resolve(process.env.INIT_CWD ?? process.cwd(), String(values["cpu-prof"])) : "",
     serviceNodeOptions: String(values["service-node-options"] ?? ""),
-    clientThreads: optional(values, "client-threads") ? intOption(values, "client-threads", 1, 32) : Math.min(4, Math.max(1, Math.ceil(sessions / 2500))),
+    clientThreads: optional(values, "client-threads") ? intOption(values, "client-threads", 1, 32) : Math.min(4, Math.max(2, Math.ceil(sessions / 2500))),
     httpAccounts: optional(values, "http-accounts") ? intOption(values, "http-accounts", 1, 50_000) : undefined,
     registerConcurrency: intOption(values, "register-concurrency", 1, 256),
     joinConcurrency: intOption(values, "join-concurrency", 1, 256),
@@ -373,6 +373,13 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
         throw err;
       }
     };
+    // CPU the processes spend from the first message's send until it reached everyone (work the
+    // sessions' start queued ahead of it shows here).
+    const barrierMonitors = [
+      ...(cluster?.processes ?? []).map((p) => ({ name: p.name, monitor: new ProcessMonitor(p.process.pid) })),
+      ...Object.entries(cluster?.infraPids ?? {}).map(([name, pid]) => ({ name, monitor: new ProcessMonitor(pid) })),
+    ];
+    for (const m of barrierMonitors) m.monitor.start();
     const barrierStart = nowMs();
     await post({ seq: 0, sender: 0, stampedMs: barrierStart, measured: false }).catch((err: unknown) => {
       throw new Error(`the first message could not be posted: ${(err as Error).message}`);
@@ -382,7 +389,14 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
       onProgress: (got) => log(`  first message: ${got}/${ready} sessions after ${((nowMs() - barrierStart) / 1000).toFixed(0)} s`),
     });
     const barrierS = round((nowMs() - barrierStart) / 1000, 2);
+    const barrierCpu = barrierMonitors.map((m) => ({ name: m.name, cpuSeconds: m.monitor.stop().cpuSeconds }));
     await redisMark("afterFirstMessage");
+    if (barrierS > 5 && barrierCpu.length) {
+      notes.push(
+        `first message: reached every session after ${barrierS} s; CPU meanwhile: ` +
+          barrierCpu.filter((c) => c.cpuSeconds >= 0.5).map((c) => `${c.name} ${f1(c.cpuSeconds)} s`).join(", "),
+      );
+    }
     if (barrier.missing > 0) notes.push(`WARNING: the first message reached ${ready - barrier.missing} of ${ready} sessions within --barrier-timeout ${s.barrierTimeoutS} s`);
     log(`barrier message delivered to ${ready - barrier.missing}/${ready} sessions in ${barrierS} s`);
     if (cluster) await settle(servicePids);
@@ -662,7 +676,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
       notes,
       results: {
         window: { seconds: round((windowEnd - windowStart) / 1000, 2), monotonicUs: { start: windowStartUs, end: windowEndUs } },
-        setup: { seconds: setupTimes, accounts: accountsResult ? { http: accountsResult.http, storage: accountsResult.storage } : { reusedFrom: s.setupFile, madeAt: setup.madeAt }, sessionsReady: ready, sessionsFailed: connectFailed, connectMs: summarize(connectMs), connectBenchCpuSeconds: connectBenchCpu.cpuSeconds, barrierSeconds: barrierS, guildId, channelId },
+        setup: { seconds: setupTimes, accounts: accountsResult ? { http: accountsResult.http, storage: accountsResult.storage } : { reusedFrom: s.setupFile, madeAt: setup.madeAt }, sessionsReady: ready, sessionsFailed: connectFailed, connectMs: summarize(connectMs), connectBenchCpuSeconds: connectBenchCpu.cpuSeconds, barrierSeconds: barrierS, barrierCpu, guildId, channelId },
         messages: { offered, accepted, failed, acceptedPerSec: round(acceptedPerSec, 2), ackLatencyMs: ack, failures, sendLagMs: sendLag },
         deliveries: { expected, made, missing, duplicates, deliveredOfFailedMessages: deliveredOfFailed, outOfOrder: collected.outOfOrder, perSec: round(deliveriesPerSec, 1), spanSeconds: round(spanS, 2), latencyMs: lat, drainSeconds: round((windowEnd - sendsEnd) / 1000, 2) },
         processes: usage.map(({ name, usage: u }) => ({ name, ...u })),
@@ -734,7 +748,7 @@ export const scenario: Scenario = {
     target: "base URL of a running Discord-compatible server (e.g. http://127.0.0.1:8080): uses only HTTP and GET /api/v10/gateway's URL(s)",
     "cpu-prof": "CPU-profile every service process the bench starts; one .cpuprofile each lands in DIR when they stop",
     "service-node-options": 'NODE_OPTIONS of every service process, e.g. --service-node-options="--max-old-space-size=1024"',
-    "client-threads": "worker threads holding the gateway sessions (auto: one per 2,500 sessions, at most 4)",
+    "client-threads": "worker threads holding the gateway sessions (auto: one per 2,500 sessions, at least 2, at most 4)",
     "http-accounts": "accounts registered over POST /auth/register; the rest through AccountStorageService (auto: all up to 1,000 sessions and with --target, else 50)",
     "register-concurrency": "registrations in flight at once",
     "join-concurrency": "invite acceptances in flight at once (a guild's owner runs its commands one after another)",
