@@ -31,9 +31,11 @@ async function loadScenario(name: string): Promise<Scenario | undefined> {
 
 async function listing(): Promise<string> {
   const lines = ["usage: npm run bench -- <scenario> [options] [--json FILE]", "", "scenarios:"];
-  for (const name of scenarioNames()) {
+  const names = scenarioNames();
+  const width = Math.max(10, ...names.map((n) => n.length));
+  for (const name of names) {
     const s = await loadScenario(name);
-    if (s) lines.push(`  ${name.padEnd(10)} ${s.summary}`);
+    if (s) lines.push(`  ${name.padEnd(width)} ${s.summary}`);
   }
   lines.push("", "`npm run bench -- <scenario> --help` lists a scenario's options.");
   return lines.join("\n");

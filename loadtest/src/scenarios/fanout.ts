@@ -57,6 +57,8 @@ interface Settings {
   setupFile: string;
   barrierTimeoutS: number;
   status: "online" | "invisible";
+  /** Processes of a --target server on this machine, for their CPU and RSS. */
+  targetPids: number[];
 }
 
 function intOption(values: OptionValues, name: string, min: number, max: number): number {
@@ -92,12 +94,21 @@ function settingsFrom(values: OptionValues): Settings {
     drainS: intOption(values, "drain", 1, 600),
     client: values.client === "ws" ? "ws" : "raw",
     barrierTimeoutS: intOption(values, "barrier-timeout", 1, 7200),
+    targetPids: String(values["target-pids"] ?? "")
+      .split(",")
+      .filter((p) => p.trim() !== "")
+      .map((p) => {
+        const pid = Number(p);
+        if (!Number.isInteger(pid) || pid <= 0 || !readProc(pid)) throw new UsageError(`--target-pids: "${p}" is not the pid of a running process`);
+        return pid;
+      }),
     status: values.status === "invisible" ? "invisible" : "online",
     setupFile: values["setup-file"] ? resolve(process.env.INIT_CWD ?? process.cwd(), String(values["setup-file"])) : "",
   };
   if (values.status !== "online" && values.status !== "invisible") throw new UsageError(`--status must be online or invisible, got "${String(values.status)}"`);
   if (values.client !== "ws" && values.client !== "raw") throw new UsageError(`--client must be raw or ws, got "${String(values.client)}"`);
   if (s.senders > s.sessions) throw new UsageError(`--senders (${s.senders}) cannot exceed --sessions (${s.sessions}): senders are members with sessions`);
+  if (s.targetPids.length && !s.target) throw new UsageError("--target-pids goes with --target (the bench measures the processes it starts itself)");
   if (s.target) {
     let url: URL;
     try {
@@ -135,6 +146,15 @@ async function settle(pids: number[], maxMs = 15_000): Promise<boolean> {
     if (cores.every((c) => c < 0.3)) return true;
   }
   return false;
+}
+
+/** The command name of a process (for the report), "" when unknown. */
+function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).slice(0, 2).map((a) => a.split("/").slice(-3).join("/")).join(" ");
+  } catch {
+    return "";
+  }
 }
 
 /** V8 heap in use and memory outside it (Buffers), from a service's GET /metrics (prom-client defaults). */
@@ -408,7 +428,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
           ...cluster.processes.map((p) => ({ name: p.name, monitor: new ProcessMonitor(p.process.pid, { resetPeak: true }) })),
           ...Object.entries(cluster.infraPids).map(([name, pid]) => ({ name, monitor: new ProcessMonitor(pid) })),
         ]
-      : [];
+      : s.targetPids.map((pid) => ({ name: `target ${pid} (${processName(pid)})`, monitor: new ProcessMonitor(pid) }));
     const self = new SelfCpu();
     const machine = new SystemMonitor();
     let windowStart = 0;
@@ -514,7 +534,7 @@ async function runFanout(values: OptionValues): Promise<ScenarioReport> {
     const acceptedPerSec = accepted / windowS;
     const deliveriesPerSec = made / spanS;
     const otherCpu =
-      wholeMachine && cluster ? round(Math.max(0, wholeMachine.busyCpuSeconds - benchCpu.cpuSeconds - usage.reduce((a, u) => a + u.usage.cpuSeconds, 0)), 2) : undefined;
+      wholeMachine && (cluster || s.targetPids.length) ? round(Math.max(0, wholeMachine.busyCpuSeconds - benchCpu.cpuSeconds - usage.reduce((a, u) => a + u.usage.cpuSeconds, 0)), 2) : undefined;
 
     // Tables.
     const tables: ReportTable[] = [];
@@ -722,6 +742,7 @@ export const scenario: Scenario = {
     gateways: { type: "string", default: "2" },
     relays: { type: "string", default: "2" },
     target: { type: "string", default: "" },
+    "target-pids": { type: "string", default: "" },
     "cpu-prof": { type: "string", default: "" },
     "service-node-options": { type: "string", default: "" },
     "client-threads": { type: "string", default: "auto" },
@@ -735,7 +756,7 @@ export const scenario: Scenario = {
     "barrier-timeout": { type: "string", default: "600" },
     status: { type: "string", default: "online" },
   },
-  metavars: { status: "online|invisible", "setup-file": "FILE", client: "raw|ws", rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
+  metavars: { "target-pids": "PID,…", status: "online|invisible", "setup-file": "FILE", client: "raw|ws", rate: "R", target: "URL", "cpu-prof": "DIR", "client-threads": "N", "http-accounts": "N" },
   help: {
     sessions: "gateway sessions (one user each, all members of one guild)",
     senders: "users posting messages (the first members; they have sessions too)",
@@ -746,6 +767,7 @@ export const scenario: Scenario = {
     gateways: "gateway processes of the Chorus the bench starts (sessions alternate between them)",
     relays: "relay processes of the Chorus the bench starts",
     target: "base URL of a running Discord-compatible server (e.g. http://127.0.0.1:8080): uses only HTTP and GET /api/v10/gateway's URL(s)",
+    "target-pids": "with --target: pids of the server's processes on this machine, reported with their CPU and peak RSS",
     "cpu-prof": "CPU-profile every service process the bench starts; one .cpuprofile each lands in DIR when they stop",
     "service-node-options": 'NODE_OPTIONS of every service process, e.g. --service-node-options="--max-old-space-size=1024"',
     "client-threads": "worker threads holding the gateway sessions (auto: one per 2,500 sessions, at least 2, at most 4)",
