@@ -4,3 +4,4 @@ export * from "./ports.js";
 export * from "./service-process.js";
 export * from "./otlp-receiver.js";
 export * from "./embedded-process.js";
+export * from "./discord-rest.js";

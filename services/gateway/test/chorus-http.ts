@@ -1,26 +1,9 @@
 // Accounts, guilds and bots through the api's Discord REST routes, for the gateway suites.
-import assert from "node:assert/strict";
+import { DiscordRest } from "@chorus/testing";
 
 let users = 0;
 
-export class ChorusHttp {
-  constructor(readonly baseUrl: string) {}
-
-  async call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = token;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${this.baseUrl}/api/v10${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
-
-  async ok(method: string, path: string, token?: string, body?: unknown): Promise<any> {
-    const res = await this.call(method, path, token, body);
-    assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
-
+export class ChorusHttp extends DiscordRest {
   /** A new person: its token and user id. */
   async register(): Promise<{ token: string; id: string }> {
     const name = `gw${process.pid}x${Date.now().toString(36)}x${users++}`;

@@ -1,6 +1,7 @@
 // The Discord REST routes the fan-out suites need: people, guilds, roles, channels, invites,
 // messages, bots. Failures name the route, the status and Discord's error body.
 import assert from "node:assert/strict";
+import { DiscordRest } from "@chorus/testing";
 
 export interface Person {
   id: string;
@@ -11,25 +12,7 @@ export interface Person {
 let serial = 0;
 const run = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-export class ChorusRest {
-  constructor(readonly baseUrl: string) {}
-
-  /** `token` is sent as is: a person's bare token, or `Bot <token>`. */
-  async call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = token;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${this.baseUrl}/api/v10${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
-
-  async ok(method: string, path: string, token?: string, body?: unknown): Promise<any> {
-    const res = await this.call(method, path, token, body);
-    assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
-
+export class ChorusRest extends DiscordRest {
   async register(label = "user"): Promise<Person> {
     const username = `${label}_${run}_${serial++}`.slice(0, 32);
     const { token } = await this.ok("POST", "/auth/register", undefined, { username, email: `${username}@example.com`, password: "correct horse battery" });
