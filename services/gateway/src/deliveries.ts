@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "@chorus/mesh";
-import type { DeliverRequest } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
+import type { BatchedDispatch, DeliverRequest, Recipient } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
 import { isDispatchName } from "./frames.js";
 import type { GatewayConnection } from "./gateway-connection.js";
 import type { SessionStore } from "./session-store.js";
@@ -24,10 +24,18 @@ export function guildChangeOf(event: string, data: Uint8Array): string {
   return `${event === "GUILD_CREATE" ? "+" : "-"}${parsed.id}`;
 }
 
+type Fields<T> = Omit<T, "$typeName" | "$unknown">;
+/** DeliverBatchRequest's fields, without the message wrapper. */
+interface DeliveryRequest {
+  recipients: readonly Fields<Recipient>[];
+  dispatches: readonly Fields<BatchedDispatch>[];
+}
+
 /**
- * GatewayService.Deliver: one Lua step numbers the dispatch for every recipient and buffers
- * it (stored once), then the sessions this node holds get it on their socket with the same
- * `d` bytes. Sessions another node holds are poked so it writes them from the buffer.
+ * GatewayService.Deliver and DeliverBatch: one Lua step numbers a batch of dispatches for
+ * every recipient and buffers them (each payload stored once), then the sessions this node
+ * holds get them on their socket with the same `d` bytes, in batch order. Sessions another
+ * node holds are poked so it writes them from the buffer.
  */
 export class Deliveries {
   constructor(
@@ -36,40 +44,62 @@ export class Deliveries {
     private readonly logger: Logger,
   ) {}
 
+  /** A batch of one. */
   async deliver(req: DeliverRequest): Promise<{ sent: number; buffered: number }> {
-    if (req.deliveryId === "") throw invalid("delivery_id", "Required.");
-    if (!isDispatchName(req.event)) throw invalid("event", "Must be a dispatch name such as MESSAGE_CREATE.");
-    if (req.data.length === 0) throw invalid("data", "Required.");
-    if (req.recipients.length === 0) return { sent: 0, buffered: 0 };
-    const exempt = new Set(req.contentExemptUserIds);
-    const outcomes = await this.store.deliver({
-      deliveryId: req.deliveryId,
-      event: req.event,
-      data: req.data,
-      dataWithoutContent: req.dataWithoutContent,
-      intents: req.intents,
-      targets: req.recipients.map((r) => ({ sessionId: r.sessionId, contentExempt: exempt.has(r.userId) })),
-      guildChange: guildChangeOf(req.event, req.data),
+    const { deliveryId, event, data, dataWithoutContent, intents, contentExemptUserIds } = req;
+    return this.deliverBatch({ recipients: req.recipients, dispatches: [{ deliveryId, event, data, dataWithoutContent, intents, contentExemptUserIds, recipientIndexes: [] }] });
+  }
+
+  async deliverBatch(req: DeliveryRequest): Promise<{ sent: number; buffered: number }> {
+    const dispatches = req.dispatches.map((d, j) => {
+      const field = req.dispatches.length === 1 && j === 0 ? "" : `dispatches.${j}.`;
+      if (d.deliveryId === "") throw invalid(`${field}delivery_id`, "Required.");
+      if (!isDispatchName(d.event)) throw invalid(`${field}event`, "Must be a dispatch name such as MESSAGE_CREATE.");
+      if (d.data.length === 0) throw invalid(`${field}data`, "Required.");
+      for (const [k, i] of d.recipientIndexes.entries()) {
+        if (i >= req.recipients.length) throw invalid(`${field}recipient_indexes.${k}`, "Out of range.");
+      }
+      const targets = d.recipientIndexes.length > 0 ? d.recipientIndexes : undefined;
+      const exempt = new Set(d.contentExemptUserIds);
+      const contentExempt: number[] = [];
+      if (exempt.size > 0) req.recipients.forEach((r, i) => exempt.has(r.userId) && contentExempt.push(i));
+      return {
+        deliveryId: d.deliveryId,
+        event: d.event,
+        data: d.data,
+        dataWithoutContent: d.dataWithoutContent,
+        intents: d.intents,
+        targets,
+        contentExempt,
+        guildChange: guildChangeOf(d.event, d.data),
+      };
     });
+    if (req.recipients.length === 0 || dispatches.length === 0) return { sent: 0, buffered: 0 };
+    const results = await this.store.deliverBatch({ sessionIds: req.recipients.map((r) => r.sessionId), dispatches });
     const me = this.store.instanceId;
     let sent = 0;
     let buffered = 0;
     const pokes = new Map<string, string[]>();
-    outcomes.forEach((outcome, i) => {
-      if (outcome.seq <= 0) return;
+    results.forEach((result, i) => {
+      const numbered = result.seqs.reduce((n, seq) => (seq > 0 ? n + 1 : n), 0);
+      if (numbered === 0) return;
       const sessionId = req.recipients[i].sessionId;
       const connection = this.sessions.get(sessionId);
-      if (connection && outcome.instance === me) {
-        connection.deliverLive(outcome.seq, req.event, outcome.withContent || req.dataWithoutContent.length === 0 ? req.data : req.dataWithoutContent);
-        sent++;
+      if (connection && result.instance === me) {
+        result.seqs.forEach((seq, j) => {
+          if (seq <= 0) return;
+          const d = dispatches[j];
+          connection.deliverLive(seq, d.event, result.withContent[j] || d.dataWithoutContent.length === 0 ? d.data : d.dataWithoutContent);
+        });
+        sent += numbered;
         return;
       }
-      buffered++;
+      buffered += numbered;
       // Resumed on another node since: this connection is a leftover.
       if (connection) connection.supersede();
-      if (outcome.instance !== "" && outcome.instance !== me) {
-        let list = pokes.get(outcome.instance);
-        if (!list) pokes.set(outcome.instance, (list = []));
+      if (result.instance !== "" && result.instance !== me) {
+        let list = pokes.get(result.instance);
+        if (!list) pokes.set(result.instance, (list = []));
         list.push(sessionId);
       }
     });

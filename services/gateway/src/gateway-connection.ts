@@ -24,7 +24,7 @@ import type { Authenticator, Identity } from "./identity.js";
 import type { GuildSnapshots } from "./guild-snapshots.js";
 import { parsePresence, type GuildPresence } from "./guild-presence.js";
 import { parseMemberRequest, type MemberChunks } from "./member-chunks.js";
-import type { SessionStore } from "./session-store.js";
+import { deliverOne, type SessionStore } from "./session-store.js";
 
 /** What every connection of a gateway node shares. */
 export interface GatewayContext {
@@ -375,7 +375,7 @@ export class GatewayConnection {
   /** A dispatch this node produces for its own session (GUILD_CREATE...): numbered and buffered like any other. */
   private async dispatchOwn(event: string, data: Buffer): Promise<void> {
     const session = this.session!;
-    const [outcome] = await this.ctx.store.deliver({
+    const [outcome] = await deliverOne(this.ctx.store, {
       deliveryId: `${session.id}:${++this.ownDispatches}`,
       event,
       data,

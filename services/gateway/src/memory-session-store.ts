@@ -2,10 +2,10 @@ import { EventEmitter } from "node:events";
 import type { UserSession } from "./session-directory.js";
 import type {
   BufferedDispatch,
-  DeliveryInput,
-  DeliveryOutcome,
+  DeliveryBatch,
   EndedSession,
   NewSession,
+  SessionDeliveries,
   SessionStore,
   StoredSession,
 } from "./session-store.js";
@@ -111,38 +111,57 @@ export class MemorySessionStore implements SessionStore {
     this.setDirectory(session.userId, session.sessionId, this.options.instanceId);
   }
 
-  async deliver(delivery: DeliveryInput): Promise<DeliveryOutcome[]> {
+  async deliverBatch(batch: DeliveryBatch): Promise<SessionDeliveries[]> {
     const now = Date.now();
-    let stored = this.space.deliveries.get(delivery.deliveryId);
-    if (stored && stored.expiresAt <= now) stored = undefined;
-    const record: MemoryDelivery = stored ?? {
-      event: delivery.event,
-      data: Buffer.from(delivery.data),
-      dataWithoutContent: delivery.dataWithoutContent.length > 0 ? Buffer.from(delivery.dataWithoutContent) : undefined,
-      recipients: new Set(),
-      expiresAt: now + this.options.ttlSeconds * 1000,
-    };
-    const change = delivery.guildChange ?? "";
-    const outcomes = delivery.targets.map((target): DeliveryOutcome => {
-      const session = this.space.sessions.get(target.sessionId);
-      if (!session || (delivery.intents !== 0 && (session.intents & delivery.intents) === 0)) {
-        return { seq: 0, instance: "", withContent: true };
-      }
-      if (record.recipients.has(target.sessionId)) return { seq: -1, instance: session.instance, withContent: true };
-      record.recipients.add(target.sessionId);
-      const withContent = !record.dataWithoutContent || session.content || target.contentExempt;
-      const seq = ++session.seq;
-      session.buffer.push({ seq, deliveryId: delivery.deliveryId, withContent });
-      if (session.buffer.length > this.options.bufferSize) session.buffer.splice(0, session.buffer.length - this.options.bufferSize);
-      if (change) {
-        const guildId = BigInt(change.slice(1));
-        if (change.startsWith("+")) session.guilds.add(guildId);
-        else session.guilds.delete(guildId);
-      }
-      return { seq, instance: session.instance, withContent };
+    const results = batch.sessionIds.map((sessionId): SessionDeliveries => {
+      const session = this.space.sessions.get(sessionId);
+      return { instance: session?.instance ?? "", seqs: [], withContent: [] };
     });
-    if (record.recipients.size > 0) this.space.deliveries.set(delivery.deliveryId, record);
-    return outcomes;
+    // Dispatch by dispatch in one synchronous step: each session's share comes out numbered
+    // consecutively in the batch's order, as the Redis script does.
+    for (const dispatch of batch.dispatches) {
+      let stored = this.space.deliveries.get(dispatch.deliveryId);
+      if (stored && stored.expiresAt <= now) stored = undefined;
+      const record: MemoryDelivery = stored ?? {
+        event: dispatch.event,
+        data: Buffer.from(dispatch.data),
+        dataWithoutContent: dispatch.dataWithoutContent.length > 0 ? Buffer.from(dispatch.dataWithoutContent) : undefined,
+        recipients: new Set(),
+        expiresAt: now + this.options.ttlSeconds * 1000,
+      };
+      const targets = dispatch.targets ? new Set(dispatch.targets) : undefined;
+      const exempt = new Set(dispatch.contentExempt ?? []);
+      const change = dispatch.guildChange ?? "";
+      batch.sessionIds.forEach((sessionId, i) => {
+        const result = results[i];
+        const session = this.space.sessions.get(sessionId);
+        const wanted = session && (!targets || targets.has(i)) && (dispatch.intents === 0 || (session.intents & dispatch.intents) !== 0);
+        if (!wanted) {
+          result.seqs.push(0);
+          result.withContent.push(true);
+          return;
+        }
+        if (record.recipients.has(sessionId)) {
+          result.seqs.push(-1);
+          result.withContent.push(true);
+          return;
+        }
+        record.recipients.add(sessionId);
+        const withContent = !record.dataWithoutContent || session.content || exempt.has(i);
+        const seq = ++session.seq;
+        session.buffer.push({ seq, deliveryId: dispatch.deliveryId, withContent });
+        if (session.buffer.length > this.options.bufferSize) session.buffer.splice(0, session.buffer.length - this.options.bufferSize);
+        if (change) {
+          const guildId = BigInt(change.slice(1));
+          if (change.startsWith("+")) session.guilds.add(guildId);
+          else session.guilds.delete(guildId);
+        }
+        result.seqs.push(seq);
+        result.withContent.push(withContent);
+      });
+      if (record.recipients.size > 0) this.space.deliveries.set(dispatch.deliveryId, record);
+    }
+    return results;
   }
 
   async takeOver(sessionId: string, userId: bigint): Promise<StoredSession | undefined> {

@@ -2,10 +2,10 @@ import type { Redis } from "ioredis";
 import { lookupUserSessions, sessionKeys, type UserSession } from "./session-directory.js";
 import type {
   BufferedDispatch,
-  DeliveryInput,
-  DeliveryOutcome,
+  DeliveryBatch,
   EndedSession,
   NewSession,
+  SessionDeliveries,
   SessionStore,
   StoredSession,
 } from "./session-store.js";
@@ -39,58 +39,97 @@ local function hasbit(a, b)
 end`;
 
 /**
- * KEYS[1] the delivery hash. ARGV: prefix, delivery id, event, data, data without content
- * ("" none), required intents, ttl, buffer size, guild change ("+id", "-id" or ""), then
- * (session id, content exempt "1"/"0") per recipient. Returns (seq, instance, variant) per
- * recipient: seq > 0 assigned now, 0 not for this session (unknown, ended or intents), -1
- * already delivered. Who got the delivery is one field (`r`, comma-separated session ids),
- * read only when the delivery is retried; a buffer is trimmed in steps of 64 past its size.
+ * A batch of dispatches for many sessions in one step. No KEYS. ARGV: prefix, ttl, buffer
+ * size, number of sessions S, number of dispatches D, the S session ids, then 8 fields per
+ * dispatch: delivery id, event, data, data without content ("" none), required intents, guild
+ * change ("+id", "-id" or ""), target session indexes (0-based, comma-separated; "*" all),
+ * content-exempt session indexes (comma-separated). Returns per session (first seq, instance,
+ * marks): marks holds one character per dispatch: 'c' numbered with data, 'n' numbered with
+ * the content-free data, '0' not for this session (unknown, ended, intents, not a target),
+ * '-' already delivered; the numbered ones got first seq, first seq + 1, ... in batch order.
+ * A session's share costs one HINCRBY and one RPUSH whatever the batch size. Who got a
+ * delivery is one field of its hash (`r`, comma-separated session ids), read only when the
+ * delivery is retried; a buffer is trimmed in steps of 64 past its size.
  */
-const DELIVER = `${HELPERS}
-local prefix, did, event, data, nodata = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local required, ttl, max, change = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
-local seen = {}
-local prior = value(redis.call('HGET', KEYS[1], 'r'))
-if prior then for sid in string.gmatch(prior, '[^,]+') do seen[sid] = true end end
-local out, got = {}, {}
-for i = 10, #ARGV, 2 do
-  local sid, exempt = ARGV[i], ARGV[i + 1]
+const DELIVER_BATCH = `${HELPERS}
+local prefix, ttl, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local ns, nd = tonumber(ARGV[4]), tonumber(ARGV[5])
+local function indexset(csv)
+  if csv == '*' then return nil end
+  local set = {}
+  for i in string.gmatch(csv, '%d+') do set[tonumber(i)] = true end
+  return set
+end
+local ds = {}
+for j = 1, nd do
+  local o = 5 + ns + (j - 1) * 8
+  local d = { did = ARGV[o + 1], event = ARGV[o + 2], data = ARGV[o + 3], nodata = ARGV[o + 4],
+    required = tonumber(ARGV[o + 5]), change = ARGV[o + 6], only = indexset(ARGV[o + 7]),
+    exempt = indexset(ARGV[o + 8]), seen = {}, got = {} }
+  d.key = prefix .. 'd:' .. d.did
+  d.prior = value(redis.call('HGET', d.key, 'r'))
+  if d.prior then for sid in string.gmatch(d.prior, '[^,]+') do d.seen[sid] = true end end
+  ds[j] = d
+end
+local out = {}
+for i = 1, ns do
+  local sid, idx = ARGV[5 + i], i - 1
   local sk = prefix .. 's:' .. sid
   local meta = redis.call('HMGET', sk, 'intents', 'content', 'instance')
-  local seq, instance, variant = 0, '', 1
-  if value(meta[1]) and hasbit(tonumber(meta[1]), required) then
-    instance = value(meta[3]) or ''
-    if seen[sid] then
-      seq = -1
-    else
-      seen[sid] = true
-      got[#got + 1] = sid
-      if nodata ~= '' and meta[2] ~= '1' and exempt ~= '1' then variant = 0 end
-      seq = redis.call('HINCRBY', sk, 'seq', 1)
-      local bk = prefix .. 'b:' .. sid
-      local len = redis.call('RPUSH', bk, seq .. '|' .. did .. '|' .. variant)
-      if len > max + 64 then redis.call('LTRIM', bk, -max, -1) end
-      if len == 1 then redis.call('EXPIRE', bk, ttl) end
-      if change ~= '' then
-        local gk = prefix .. 'g:' .. sid
-        if string.sub(change, 1, 1) == '+' then redis.call('SADD', gk, string.sub(change, 2)) else redis.call('SREM', gk, string.sub(change, 2)) end
-        redis.call('EXPIRE', gk, ttl)
+  local marks, count, instance = {}, 0, ''
+  local intents = value(meta[1]) and tonumber(meta[1])
+  if intents then instance = value(meta[3]) or '' end
+  for j = 1, nd do
+    local d, mark = ds[j], '0'
+    if intents and (d.only == nil or d.only[idx]) and hasbit(intents, d.required) then
+      if d.seen[sid] then
+        mark = '-'
+      else
+        d.seen[sid] = true
+        d.got[#d.got + 1] = sid
+        count = count + 1
+        if d.nodata ~= '' and meta[2] ~= '1' and not d.exempt[idx] then mark = 'n' else mark = 'c' end
       end
     end
+    marks[j] = mark
   end
-  out[#out + 1] = seq
+  local first = 0
+  if count > 0 then
+    first = redis.call('HINCRBY', sk, 'seq', count) - count + 1
+    local entries, seq = {}, first
+    for j = 1, nd do
+      local mark, d = marks[j], ds[j]
+      if mark == 'c' or mark == 'n' then
+        entries[#entries + 1] = seq .. '|' .. d.did .. '|' .. (mark == 'c' and '1' or '0')
+        seq = seq + 1
+        if d.change ~= '' then
+          local gk = prefix .. 'g:' .. sid
+          if string.sub(d.change, 1, 1) == '+' then redis.call('SADD', gk, string.sub(d.change, 2)) else redis.call('SREM', gk, string.sub(d.change, 2)) end
+          redis.call('EXPIRE', gk, ttl)
+        end
+      end
+    end
+    local bk = prefix .. 'b:' .. sid
+    local len = redis.call('RPUSH', bk, unpack(entries))
+    if len > max + 64 then redis.call('LTRIM', bk, -max, -1) end
+    if len == #entries then redis.call('EXPIRE', bk, ttl) end
+  end
+  out[#out + 1] = first
   out[#out + 1] = instance
-  out[#out + 1] = variant
+  out[#out + 1] = table.concat(marks)
 end
-if #got > 0 then
-  local r = table.concat(got, ',')
-  if prior then
-    redis.call('HSET', KEYS[1], 'r', prior .. ',' .. r)
-  else
-    redis.call('HSET', KEYS[1], 'r', r, 't', event, 'd', data)
-    if nodata ~= '' then redis.call('HSET', KEYS[1], 'n', nodata) end
+for j = 1, nd do
+  local d = ds[j]
+  if #d.got > 0 then
+    local r = table.concat(d.got, ',')
+    if d.prior then
+      redis.call('HSET', d.key, 'r', d.prior .. ',' .. r)
+    else
+      redis.call('HSET', d.key, 'r', r, 't', d.event, 'd', d.data)
+      if d.nodata ~= '' then redis.call('HSET', d.key, 'n', d.nodata) end
+    end
+    redis.call('EXPIRE', d.key, ttl)
   end
-  redis.call('EXPIRE', KEYS[1], ttl)
 end
 return out`;
 
@@ -171,7 +210,7 @@ end
 return out`;
 
 type Scripted = Redis & {
-  chorusDeliver(key: string, ...args: (string | Buffer | number)[]): Promise<(number | string)[]>;
+  chorusDeliverBatch(...args: (string | Buffer | number)[]): Promise<(number | string)[]>;
   chorusTakeOver(key: string, ...args: (string | number)[]): Promise<string[] | null>;
   chorusDetach(key: string, ...args: (string | number)[]): Promise<number>;
   chorusSweep(...args: (string | number)[]): Promise<string[]>;
@@ -201,7 +240,7 @@ export class RedisSessionStore implements SessionStore {
     private readonly options: RedisSessionStoreOptions,
   ) {
     this.keys = sessionKeys(options.prefix);
-    redis.defineCommand("chorusDeliver", { numberOfKeys: 1, lua: DELIVER });
+    redis.defineCommand("chorusDeliverBatch", { numberOfKeys: 0, lua: DELIVER_BATCH });
     redis.defineCommand("chorusTakeOver", { numberOfKeys: 1, lua: TAKE_OVER });
     redis.defineCommand("chorusDetach", { numberOfKeys: 1, lua: DETACH });
     redis.defineCommand("chorusSweep", { numberOfKeys: 0, lua: SWEEP });
@@ -238,25 +277,35 @@ export class RedisSessionStore implements SessionStore {
     await multi.exec();
   }
 
-  async deliver(delivery: DeliveryInput): Promise<DeliveryOutcome[]> {
-    const args: (string | Buffer | number)[] = [
-      this.options.prefix,
-      delivery.deliveryId,
-      delivery.event,
-      toBuffer(delivery.data),
-      delivery.dataWithoutContent.length > 0 ? toBuffer(delivery.dataWithoutContent) : "",
-      delivery.intents,
-      this.options.ttlSeconds,
-      this.options.bufferSize,
-      delivery.guildChange ?? "",
-    ];
-    for (const t of delivery.targets) args.push(t.sessionId, t.contentExempt ? "1" : "0");
-    const flat = await this.redis.chorusDeliver(this.keys.delivery(delivery.deliveryId), ...args);
-    const outcomes: DeliveryOutcome[] = [];
-    for (let i = 0; i < flat.length; i += 3) {
-      outcomes.push({ seq: Number(flat[i]), instance: String(flat[i + 1] ?? ""), withContent: Number(flat[i + 2]) === 1 });
+  async deliverBatch(batch: DeliveryBatch): Promise<SessionDeliveries[]> {
+    const { sessionIds, dispatches } = batch;
+    const args: (string | Buffer | number)[] = [this.options.prefix, this.options.ttlSeconds, this.options.bufferSize, sessionIds.length, dispatches.length, ...sessionIds];
+    for (const d of dispatches) {
+      args.push(
+        d.deliveryId,
+        d.event,
+        toBuffer(d.data),
+        d.dataWithoutContent.length > 0 ? toBuffer(d.dataWithoutContent) : "",
+        d.intents,
+        d.guildChange ?? "",
+        d.targets ? d.targets.join(",") : "*",
+        d.contentExempt ? d.contentExempt.join(",") : "",
+      );
     }
-    return outcomes;
+    const flat = await this.redis.chorusDeliverBatch(...args);
+    const results: SessionDeliveries[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      let seq = Number(flat[i]);
+      const marks = String(flat[i + 2]);
+      const result: SessionDeliveries = { instance: String(flat[i + 1] ?? ""), seqs: [], withContent: [] };
+      for (const mark of marks) {
+        const numbered = mark === "c" || mark === "n";
+        result.seqs.push(numbered ? seq++ : mark === "-" ? -1 : 0);
+        result.withContent.push(mark !== "n");
+      }
+      results.push(result);
+    }
+    return results;
   }
 
   async takeOver(sessionId: string, userId: bigint): Promise<StoredSession | undefined> {

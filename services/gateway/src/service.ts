@@ -80,6 +80,7 @@ export const gatewayService: ServiceModule = {
         router.service(GatewayService, {
           getStatus: () => ({ node: ctx.nodeInfo(), websocketUrl, openSessions: sockets.openConnections }),
           deliver: (req) => deliveries.deliver(req),
+          deliverBatch: (req) => deliveries.deliverBatch(req),
         });
       },
       async stop() {

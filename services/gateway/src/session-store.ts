@@ -12,11 +12,12 @@ export interface SessionStore {
   /** Records a new session, attached to this instance. */
   create(session: NewSession): Promise<void>;
   /**
-   * Numbers one dispatch for each target that exists and wants it (intents), appends it to
-   * their buffers and stores the payload once; a target that already got this delivery id
-   * is skipped. One atomic step for all targets.
+   * Numbers a batch of dispatches for each session that exists and wants them (intents):
+   * a session's share of the batch gets consecutive numbers in the batch's order, is appended
+   * to its buffer, and each payload is stored once; a session that already got a delivery id
+   * is skipped for it. One atomic step for the whole batch. Returns one entry per session id.
    */
-  deliver(delivery: DeliveryInput): Promise<DeliveryOutcome[]>;
+  deliverBatch(batch: DeliveryBatch): Promise<SessionDeliveries[]>;
   /** Attaches an existing session of `userId` to this instance; undefined when there is none. */
   takeOver(sessionId: string, userId: bigint): Promise<StoredSession | undefined>;
   /**
@@ -43,6 +44,48 @@ export interface SessionStore {
   /** Every live session of each user. */
   lookupUsers(userIds: readonly bigint[]): Promise<UserSession[]>;
   close(): Promise<void>;
+}
+
+export interface DeliveryBatch {
+  /** Every session any of the dispatches goes to. */
+  sessionIds: readonly string[];
+  /** In the order each session must see them. */
+  dispatches: readonly BatchedDispatch[];
+}
+
+export interface BatchedDispatch {
+  deliveryId: string;
+  event: string;
+  data: Uint8Array;
+  /** Empty when the event has no content to hide. */
+  dataWithoutContent: Uint8Array;
+  /** 0: every session. */
+  intents: number;
+  /** Indexes into `sessionIds`; undefined: all of them. */
+  targets?: readonly number[];
+  /** Indexes into `sessionIds` of sessions that get `data` even without message content. */
+  contentExempt?: readonly number[];
+  /** "+<guild id>" (GUILD_CREATE: the session joined) or "-<guild id>" (GUILD_DELETE: it left), or "". */
+  guildChange?: string;
+}
+
+/** What a batch did for one session. */
+export interface SessionDeliveries {
+  /** Where the session is held ("" detached or unknown). */
+  instance: string;
+  /** Per dispatch: > 0 numbered and buffered now; 0 not for this session; -1 it already had it. */
+  seqs: number[];
+  /** Per dispatch: gets `data` (true) or `data_without_content` (false). */
+  withContent: boolean[];
+}
+
+/** One dispatch through `deliverBatch` (the single-dispatch shape tests and Deliver use). */
+export async function deliverOne(store: SessionStore, delivery: DeliveryInput): Promise<DeliveryOutcome[]> {
+  const { targets, ...dispatch } = delivery;
+  const contentExempt: number[] = [];
+  targets.forEach((t, i) => t.contentExempt && contentExempt.push(i));
+  const results = await store.deliverBatch({ sessionIds: targets.map((t) => t.sessionId), dispatches: [{ ...dispatch, contentExempt }] });
+  return results.map((r) => ({ seq: r.seqs[0], instance: r.seqs[0] === 0 ? "" : r.instance, withContent: r.withContent[0] }));
 }
 
 export interface DeliveryInput {

@@ -1,7 +1,7 @@
 // What every SessionStore must do (Redis in cluster mode, memory in embedded mode).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { SessionStore } from "../src/session-store.js";
+import { deliverOne, type SessionStore } from "../src/session-store.js";
 
 export interface StoreFactory {
   /** A store of `instanceId` on a data set of its own for `space` (the same space: shared data). */
@@ -50,7 +50,7 @@ export function describeSessionStore(name: string, make: StoreFactory) {
       const full = bytes({ content: "secret" });
       const hidden = bytes({ content: "" });
       const targets = ["person", "bot", "exempt-bot", "no-intent", "unknown"].map((sessionId) => ({ sessionId, contentExempt: sessionId === "exempt-bot" }));
-      const first = await store.deliver({ deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets });
+      const first = await deliverOne(store, { deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets });
       assert.deepEqual(
         first.map((o) => [o.seq, o.instance, o.withContent]),
         [
@@ -61,15 +61,15 @@ export function describeSessionStore(name: string, make: StoreFactory) {
           [0, "", true],
         ],
       );
-      const retry = await store.deliver({ deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets });
+      const retry = await deliverOne(store, { deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets });
       assert.deepEqual(retry.map((o) => o.seq), [-1, -1, -1, 0, 0]);
       // A retry naming one more session reaches only that one.
       await store.create(newSession("late", 5n, { intents: 512 }));
-      const wider = await store.deliver({ deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets: [...targets, { sessionId: "late", contentExempt: false }] });
+      const wider = await deliverOne(store, { deliveryId: "m1", event: "MESSAGE_CREATE", data: full, dataWithoutContent: hidden, intents: 512, targets: [...targets, { sessionId: "late", contentExempt: false }] });
       assert.deepEqual(wider.map((o) => o.seq), [-1, -1, -1, 0, 0, 2]);
       assert.deepEqual((await store.readAfter("late", 1))!.map((d) => json(d.data)), [{ content: "secret" }]);
       // Everyone gets an event without required intents; numbers go on per session.
-      const second = await store.deliver({ deliveryId: "e2", event: "CHANNEL_CREATE", data: bytes({ id: "5" }), dataWithoutContent: new Uint8Array(), intents: 0, targets });
+      const second = await deliverOne(store, { deliveryId: "e2", event: "CHANNEL_CREATE", data: bytes({ id: "5" }), dataWithoutContent: new Uint8Array(), intents: 0, targets });
       assert.deepEqual(second.map((o) => o.seq), [3, 3, 3, 2, 0]);
       const personReplay = await store.readAfter("person", 1);
       assert.deepEqual(personReplay!.map((d) => [d.seq, d.event, json(d.data)]), [
@@ -82,11 +82,50 @@ export function describeSessionStore(name: string, make: StoreFactory) {
       await store.close();
     });
 
+    test("a batch numbers each session's share consecutively in batch order, in one step", async () => {
+      const store = make(freshSpace(), "gw-a");
+      await store.create(newSession("person", 1n, { intents: 512 }));
+      await store.create(newSession("bot", 2n, { intents: 512, content: false, bot: true }));
+      await store.create(newSession("guilds-only", 3n, { intents: 1 }));
+      const sessionIds = ["person", "bot", "guilds-only", "unknown"];
+      const message = (id: string, over: object = {}) => ({ deliveryId: id, event: "MESSAGE_CREATE", data: bytes({ id, content: "secret" }), dataWithoutContent: bytes({ id, content: "" }), intents: 512, ...over });
+      const results = await store.deliverBatch({
+        sessionIds,
+        dispatches: [
+          message("m1"),
+          { deliveryId: "c1", event: "CHANNEL_CREATE", data: bytes({ id: "c1" }), dataWithoutContent: new Uint8Array(), intents: 0 },
+          message("m2", { targets: [0] }), // only the person
+          message("m3", { contentExempt: [1] }), // the bot sees this one's content
+          message("m4", { targets: [] }), // nobody
+        ],
+      });
+      assert.deepEqual(
+        results.map((r) => [r.seqs, r.withContent.map((w, j) => (r.seqs[j] > 0 ? w : null))]),
+        [
+          [[2, 3, 4, 5, 0], [true, true, true, true, null]],
+          [[2, 3, 0, 4, 0], [false, true, null, true, null]],
+          [[0, 2, 0, 0, 0], [null, true, null, null, null]],
+          [[0, 0, 0, 0, 0], [null, null, null, null, null]],
+        ],
+      );
+      assert.deepEqual(results.slice(0, 3).map((r) => r.instance), ["gw-a", "gw-a", "gw-a"]);
+      assert.deepEqual((await store.readAfter("bot", 1))!.map((d) => [d.seq, d.event, json(d.data)]), [
+        [2, "MESSAGE_CREATE", { id: "m1", content: "" }],
+        [3, "CHANNEL_CREATE", { id: "c1" }],
+        [4, "MESSAGE_CREATE", { id: "m3", content: "secret" }],
+      ]);
+      // A retried batch with one more dispatch numbers only the new one.
+      const retry = await store.deliverBatch({ sessionIds, dispatches: [message("m1"), message("m5")] });
+      assert.deepEqual(retry.map((r) => r.seqs), [[-1, 6], [-1, 5], [0, 0], [0, 0]]);
+      assert.deepEqual((await store.readAfter("person", 5))!.map((d) => json(d.data).id), ["m5"]);
+      await store.close();
+    });
+
     test("the buffer keeps the last N dispatches (trimmed in steps); older resumes are refused", async () => {
       const store = make(freshSpace(), "gw-a", { bufferSize: 3 });
       await store.create(newSession("s", 1n));
       for (let i = 2; i <= 101; i++) {
-        await store.deliver({ deliveryId: `d${i}`, event: "X", data: bytes(i), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }] });
+        await deliverOne(store, { deliveryId: `d${i}`, event: "X", data: bytes(i), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }] });
       }
       assert.deepEqual((await store.readAfter("s", 98))!.map((d) => d.seq), [99, 100, 101]);
       assert.deepEqual((await store.readAfter("s", 100))!.map((d) => json(d.data)), [101]);
@@ -100,8 +139,8 @@ export function describeSessionStore(name: string, make: StoreFactory) {
       const a = make(space, "gw-a");
       const b = make(space, "gw-b");
       await a.create(newSession("s", 7n, { guildIds: [100n] }));
-      await a.deliver({ deliveryId: "join", event: "GUILD_CREATE", data: bytes({ id: "200" }), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }], guildChange: "+200" });
-      await a.deliver({ deliveryId: "leave", event: "GUILD_DELETE", data: bytes({ id: "100" }), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }], guildChange: "-100" });
+      await deliverOne(a, { deliveryId: "join", event: "GUILD_CREATE", data: bytes({ id: "200" }), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }], guildChange: "+200" });
+      await deliverOne(a, { deliveryId: "leave", event: "GUILD_DELETE", data: bytes({ id: "100" }), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }], guildChange: "-100" });
       assert.equal(await b.takeOver("s", 8n), undefined, "another user's session");
       assert.equal(await b.takeOver("missing", 7n), undefined);
       const taken = await b.takeOver("s", 7n);
@@ -110,7 +149,7 @@ export function describeSessionStore(name: string, make: StoreFactory) {
       assert.equal(taken?.gen, 2);
       assert.deepEqual(taken?.guildIds, [200n]);
       assert.deepEqual(await b.lookupUsers([7n]), [{ userId: 7n, sessionId: "s", gatewayInstanceId: "gw-b" }]);
-      const [outcome] = await a.deliver({ deliveryId: "m", event: "X", data: bytes(1), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }] });
+      const [outcome] = await deliverOne(a, { deliveryId: "m", event: "X", data: bytes(1), dataWithoutContent: new Uint8Array(), intents: 0, targets: [{ sessionId: "s", contentExempt: false }] });
       assert.equal(outcome.instance, "gw-b", "deliveries through gw-a say who holds it now");
       assert.equal(await a.detach("s", 1, Date.now()), false, "gw-a no longer holds it");
       await a.close();

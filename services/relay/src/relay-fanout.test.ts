@@ -4,9 +4,9 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createRouterTransport, type Transport } from "@connectrpc/connect";
 import { ChannelSchema, GuildSchema, MemberSchema, RoleSchema } from "@chorus/contracts/chorus/chat/v1/guild_pb";
-import { GatewayService, type DeliverRequest } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
+import { GatewayService, type DeliverBatchRequest } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
 import { GuildEventSchema, GuildService, GuildStateSchema, type GuildEvent } from "@chorus/contracts/chorus/guild/v1/guild_pb";
-import { FanoutRequestSchema } from "@chorus/contracts/chorus/relay/v1/relay_pb";
+import { FanoutEventSchema, FanoutRequestSchema } from "@chorus/contracts/chorus/relay/v1/relay_pb";
 import { GuildModel } from "@chorus/guild-state/guild-model";
 import { createLogger, MeshClients, MemoryRegistry, type ServiceInstance } from "@chorus/mesh";
 import { Permission } from "@chorus/permissions";
@@ -64,7 +64,7 @@ async function setup(options: { downGateways?: Set<string> } = {}) {
   const registry = new MemoryRegistry();
   const owner = guildModel();
   let stateCalls = 0;
-  const delivered: { gateway: string; request: DeliverRequest }[] = [];
+  const delivered: { gateway: string; request: DeliverBatchRequest }[] = [];
   const transports = new Map<string, Transport>();
   transports.set(
     "guild-a",
@@ -82,7 +82,7 @@ async function setup(options: { downGateways?: Set<string> } = {}) {
       gw,
       createRouterTransport((router) =>
         router.service(GatewayService, {
-          deliver(request) {
+          deliverBatch(request) {
             if (options.downGateways?.has(gw)) throw new ConnectError("connection refused", Code.Unavailable);
             delivered.push({ gateway: gw, request });
             return { sent: request.recipients.length, buffered: 0 };
@@ -132,7 +132,7 @@ function request(channelId: bigint, seq: bigint, extra: Record<string, unknown> 
   return create(FanoutRequestSchema, init as MessageInitShape<typeof FanoutRequestSchema>);
 }
 
-function byGateway(delivered: { gateway: string; request: DeliverRequest }[]) {
+function byGateway(delivered: { gateway: string; request: DeliverBatchRequest }[]) {
   return Object.fromEntries(delivered.map((d) => [d.gateway, d.request.recipients.map((r) => r.sessionId).sort()]));
 }
 
@@ -144,9 +144,12 @@ describe("relay fan-out", () => {
     assert.equal(delivered.length, 2);
     assert.deepEqual(byGateway(delivered), { "gw-a": ["s1", "s3"], "gw-b": ["s2", "s3b"] });
     for (const d of delivered) {
-      assert.equal(new TextDecoder().decode(d.request.data), '{"x":1}');
-      assert.equal(d.request.deliveryId, `d-${OPEN}-1`);
-      assert.equal(d.request.intents, 512);
+      assert.equal(d.request.dispatches.length, 1);
+      const [dispatch] = d.request.dispatches;
+      assert.equal(new TextDecoder().decode(dispatch.data), '{"x":1}');
+      assert.equal(dispatch.deliveryId, `d-${OPEN}-1`);
+      assert.equal(dispatch.intents, 512);
+      assert.deepEqual(dispatch.recipientIndexes, [], "every recipient of the batch");
     }
   });
 
@@ -196,6 +199,42 @@ describe("relay fan-out", () => {
     await fanout.fanout(request(SECRET, 4n, { guildEvent: noop4 }));
     assert.equal(stateCalls(), 2);
     assert.deepEqual(byGateway(delivered), { "gw-a": ["s1"], "gw-b": ["s2"] });
+  });
+
+  it("a batch: each event filtered on the table as of that event, one DeliverBatch per node", async () => {
+    const { fanout, owner, delivered } = await setup();
+    const grant: GuildEvent = create(GuildEventSchema, {
+      seq: 2n,
+      dispatch: "GUILD_MEMBER_UPDATE",
+      change: { case: "memberUpdated", value: create(MemberSchema, { userId: 3n, roleIds: [300n] }) },
+    });
+    const bytes = (v: string) => new TextEncoder().encode(v);
+    const message = (deliveryId: string, guildSeq: bigint) =>
+      create(FanoutEventSchema, { guildSeq, channelId: SECRET, deliveryId, event: "MESSAGE_CREATE", data: bytes(`"${deliveryId}"`), intents: 512, toSessions: true });
+    await fanout.fanout(request(OPEN, 1n)); // the table, filled at seq 1
+    delivered.length = 0;
+    owner.apply(grant);
+    const result = await fanout.fanoutBatch({
+      ownerId: GUILD,
+      sessions: sessions as never,
+      events: [
+        message("before", 1n),
+        create(FanoutEventSchema, { guildSeq: 2n, guildEvent: grant, channelId: 0n, deliveryId: "grant", event: "GUILD_MEMBER_UPDATE", data: bytes('"grant"'), intents: 2, toSessions: true }),
+        message("after", 2n),
+      ],
+    });
+    assert.deepEqual(result, { delivered: 10, filtered: 2 });
+    assert.equal(delivered.length, 2, "one DeliverBatch per gateway node");
+    const view = Object.fromEntries(
+      delivered.map(({ gateway, request }) => [
+        gateway,
+        request.dispatches.map((d) => [d.deliveryId, (d.recipientIndexes.length > 0 ? d.recipientIndexes : request.recipients.map((_, i) => i)).map((i) => request.recipients[i].sessionId)]),
+      ]),
+    );
+    assert.deepEqual(view, {
+      "gw-a": [["before", ["s1"]], ["grant", ["s1", "s3"]], ["after", ["s1", "s3"]]],
+      "gw-b": [["before", ["s2"]], ["grant", ["s2", "s3b"]], ["after", ["s2", "s3b"]]],
+    });
   });
 
   it("a table-only event (no dispatch) updates the table and delivers nothing", async () => {

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { GatewayService } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
 import type { OnlineSession } from "@chorus/contracts/chorus/guild/v1/guild_pb";
-import type { FanoutRequest } from "@chorus/contracts/chorus/relay/v1/relay_pb";
+import type { FanoutEvent, FanoutRequest } from "@chorus/contracts/chorus/relay/v1/relay_pb";
 import { has, Permission } from "@chorus/permissions";
 import type { Logger, MeshClients, ServiceInstance, ServiceRegistry } from "@chorus/mesh";
 import type { GuildModel } from "@chorus/guild-state/guild-model";
@@ -34,74 +34,119 @@ function visibilityFilter(model: GuildModel, channelId: bigint): (userId: bigint
   };
 }
 
+type Fields<T> = Omit<T, "$typeName" | "$unknown">;
+
+/** FanoutBatchRequest's fields, without the message wrappers. */
+export interface FanoutBatch {
+  ownerId: bigint;
+  sessions: readonly OnlineSession[];
+  events: readonly Fields<FanoutEvent>[];
+}
+
+/** What one gateway node gets of a batch. */
+interface GatewayShare {
+  recipients: { sessionId: string; userId: bigint }[];
+  /** Session id → index in `recipients`. */
+  index: Map<string, number>;
+  dispatches: { deliveryId: string; event: string; data: Uint8Array; dataWithoutContent: Uint8Array; intents: number; recipientIndexes: number[]; contentExemptUserIds: bigint[] }[];
+}
+
 /**
- * One relay's part of a fan-out: bring the guild's table up to the event, keep the sessions
- * whose user may see the channel, group them by gateway node and hand each node one Deliver
- * carrying the event bytes as the owner serialized them. A gateway node that is gone gets its
- * share delivered through another node, which keeps it in the sessions' resume buffers.
+ * One relay's part of a fan-out: bring the guild's table up to each event, keep the sessions
+ * whose user may see the event's channel, group them by gateway node and hand each node one
+ * DeliverBatch for the whole batch, carrying each event's bytes as the owner serialized them.
+ * A gateway node that is gone gets its share delivered through another node, which keeps it
+ * in the sessions' resume buffers.
  */
 export class RelayFanout {
   constructor(private readonly options: RelayFanoutOptions) {}
 
+  /** RelayService.Fanout: a batch of one. */
   async fanout(req: FanoutRequest): Promise<{ delivered: number; filtered: number }> {
-    const model = await this.options.cache.at(req.ownerId, req.guildSeq, req.guildEvent);
-    // A guild change nobody is told of: only the table needed it.
-    if (req.event === "") return { delivered: 0, filtered: 0 };
-    const sessions = [...req.sessions];
-    if (req.userIds.length > 0) sessions.push(...(await this.options.lookupSessions(req.userIds)));
-    // Users reached by id (a new member's GUILD_CREATE, a DM's recipients) are addressed on
-    // purpose: only the guild's own online sessions go through the channel filter.
-    const direct = new Set(req.userIds);
-    const visible = visibilityFilter(model, req.channelId);
-    const byGateway = new Map<string, { sessionId: string; userId: bigint }[]>();
-    const seen = new Set<string>();
+    const { guildSeq, guildEvent, channelId, deliveryId, event, data, dataWithoutContent, intents, userIds, contentExemptUserIds } = req;
+    return this.fanoutBatch({
+      ownerId: req.ownerId,
+      sessions: req.sessions,
+      events: [{ guildSeq, guildEvent, channelId, deliveryId, event, data, dataWithoutContent, intents, userIds, contentExemptUserIds, toSessions: true }],
+    });
+  }
+
+  async fanoutBatch(req: FanoutBatch): Promise<{ delivered: number; filtered: number }> {
+    const shares = new Map<string, GatewayShare>();
     let filtered = 0;
-    for (const session of sessions) {
-      if (seen.has(session.sessionId)) continue;
-      seen.add(session.sessionId);
-      if (!direct.has(session.userId) && !visible(session.userId)) {
-        filtered++;
-        continue;
+    let filterModel: GuildModel | undefined;
+    let filters = new Map<bigint, (userId: bigint) => boolean>();
+    for (const event of req.events) {
+      // In order: each event is filtered on the table as it was when the event happened.
+      const model = await this.options.cache.at(req.ownerId, event.guildSeq, event.guildEvent);
+      if (model !== filterModel || event.guildEvent) {
+        filterModel = model;
+        filters = new Map();
       }
-      let group = byGateway.get(session.gatewayInstanceId);
-      if (!group) byGateway.set(session.gatewayInstanceId, (group = []));
-      group.push({ sessionId: session.sessionId, userId: session.userId });
+      // A guild change nobody is told of: only the table needed it.
+      if (event.event === "") continue;
+      let visible = filters.get(event.channelId);
+      if (!visible) filters.set(event.channelId, (visible = visibilityFilter(model, event.channelId)));
+      const audience = event.toSessions ? [...req.sessions] : [];
+      if (event.userIds.length > 0) audience.push(...(await this.options.lookupSessions(event.userIds)));
+      // Users reached by id (a new member's GUILD_CREATE, a DM's recipients) are addressed on
+      // purpose: only the guild's own online sessions go through the channel filter.
+      const direct = new Set(event.userIds);
+      const seen = new Set<string>();
+      const reached = new Set<GatewayShare>();
+      for (const session of audience) {
+        if (seen.has(session.sessionId)) continue;
+        seen.add(session.sessionId);
+        if (!direct.has(session.userId) && !visible(session.userId)) {
+          filtered++;
+          continue;
+        }
+        let share = shares.get(session.gatewayInstanceId);
+        if (!share) shares.set(session.gatewayInstanceId, (share = { recipients: [], index: new Map(), dispatches: [] }));
+        let i = share.index.get(session.sessionId);
+        if (i === undefined) {
+          i = share.recipients.push({ sessionId: session.sessionId, userId: session.userId }) - 1;
+          share.index.set(session.sessionId, i);
+        }
+        if (!reached.has(share)) {
+          reached.add(share);
+          const { deliveryId, data, dataWithoutContent, intents, contentExemptUserIds } = event;
+          share.dispatches.push({ deliveryId, event: event.event, data, dataWithoutContent, intents, contentExemptUserIds, recipientIndexes: [] });
+        }
+        share.dispatches[share.dispatches.length - 1].recipientIndexes.push(i);
+      }
     }
     let delivered = 0;
     await Promise.all(
-      [...byGateway].map(async ([gatewayId, recipients]) => {
-        await this.deliver(gatewayId, req, recipients);
-        delivered += recipients.length;
+      [...shares].map(async ([gatewayId, share]) => {
+        for (const d of share.dispatches) {
+          delivered += d.recipientIndexes.length;
+          // The common case, every recipient of the batch, goes as an empty list.
+          if (d.recipientIndexes.length === share.recipients.length) d.recipientIndexes = [];
+        }
+        await this.deliver(gatewayId, share);
       }),
     );
     return { delivered, filtered };
   }
 
-  private async deliver(gatewayId: string, req: FanoutRequest, recipients: { sessionId: string; userId: bigint }[]): Promise<void> {
-    const request = {
-      deliveryId: req.deliveryId,
-      event: req.event,
-      data: req.data,
-      dataWithoutContent: req.dataWithoutContent,
-      intents: req.intents,
-      recipients,
-      contentExemptUserIds: req.contentExemptUserIds,
-    };
+  private async deliver(gatewayId: string, share: GatewayShare): Promise<void> {
+    const request = { recipients: share.recipients, dispatches: share.dispatches };
     const gateways = this.options.registry.instances("gateway");
     const home = gateways.find((g) => g.id === gatewayId);
-    // The session's own node first, then any other: Deliver is idempotent by delivery_id and
-    // every node can put the event in a session's resume buffer.
+    // The session's own node first, then any other: DeliverBatch is idempotent by delivery id
+    // and every node can put the events in a session's resume buffer.
     const order: ServiceInstance[] = home ? [home, ...gateways.filter((g) => g !== home)] : [...gateways];
     let last: unknown = new ConnectError("no live gateway node", Code.Unavailable);
     for (const gateway of order) {
       try {
-        await this.options.clients.clientFor(GatewayService, gateway).deliver(request);
+        await this.options.clients.clientFor(GatewayService, gateway).deliverBatch(request);
         return;
       } catch (err) {
         last = err;
         const code = ConnectError.from(err).code;
         if (code !== Code.Unavailable && code !== Code.DeadlineExceeded) throw err;
-        this.options.logger.warn({ gateway: gateway.id, deliveryId: req.deliveryId }, "gateway unavailable; delivering through another node");
+        this.options.logger.warn({ gateway: gateway.id, deliveryIds: share.dispatches.map((d) => d.deliveryId) }, "gateway unavailable; delivering through another node");
       }
     }
     throw last;

@@ -18,6 +18,7 @@ export const relayService: ServiceModule = {
         router.service(RelayService, {
           getStatus: () => ({ node: ctx.nodeInfo(), cachedGuilds: cache.cachedGuilds, cachedMembers: cache.cachedMembers }),
           fanout: (req) => fanout.fanout(req),
+          fanoutBatch: (req) => fanout.fanoutBatch(req),
         });
       },
       async stop() {
