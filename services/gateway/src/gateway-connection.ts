@@ -262,7 +262,7 @@ export class GatewayConnection {
         const session = this.session!;
         this.ctx.presence.setPresence(session.id, presence);
         // Guild owners send PRESENCE_UPDATE to the members who want it.
-        void forEachLimited([...session.guilds], GUILD_CREATE_CONCURRENCY, (guildId) => this.ctx.presence.markOnline(guildId, session.userId, session.id));
+        void forEachLimited([...session.guilds], GUILD_CREATE_CONCURRENCY, (guildId) => this.ctx.presence.markOnline(guildId, session.userId, session.id, session.intents));
         return;
       }
       case Op.VoiceStateUpdate:
@@ -349,7 +349,7 @@ export class GatewayConnection {
     await forEachLimited(guildIds, GUILD_CREATE_CONCURRENCY, async (guildId) => {
       // Online first, then the snapshot: a change made in between is in the snapshot, or
       // arrives as an event after it.
-      if (!(await ctx.presence.markOnline(guildId, userId, sessionId))) return;
+      if (!(await ctx.presence.markOnline(guildId, userId, sessionId, identify.intents))) return;
       if (this.state !== "ready") return;
       try {
         await this.dispatchOwn("GUILD_CREATE", await ctx.snapshots.guildCreate(guildId, userId, largeThreshold));
@@ -435,7 +435,7 @@ export class GatewayConnection {
     this.catchingUp = false;
     this.flushQueued();
     // Guild owners route this session's events to this node from now on.
-    await forEachLimited(stored.guildIds, GUILD_CREATE_CONCURRENCY, (guildId) => ctx.presence.markOnline(guildId, stored.userId, sessionId));
+    await forEachLimited(stored.guildIds, GUILD_CREATE_CONCURRENCY, (guildId) => ctx.presence.markOnline(guildId, stored.userId, sessionId, stored.intents));
   }
 
   /** A GUILD_CREATE (joined) or GUILD_DELETE (left, kicked, banned; not an outage) changes the session's guilds. */
@@ -451,7 +451,7 @@ export class GatewayConnection {
     const guildId = BigInt(parsed.id);
     if (event === "GUILD_CREATE" && !session.guilds.has(guildId)) {
       session.guilds.add(guildId);
-      void this.ctx.presence.markOnline(guildId, session.userId, session.id);
+      void this.ctx.presence.markOnline(guildId, session.userId, session.id, session.intents);
     } else if (event === "GUILD_DELETE" && parsed.unavailable !== true && session.guilds.delete(guildId)) {
       void this.ctx.presence.markOffline(guildId, session.userId, session.id);
     }
@@ -477,7 +477,7 @@ export class GatewayConnection {
     const session = this.session;
     if (!session || this.state !== "ready") return;
     const guilds = [...session.guilds].filter(ownerChanged);
-    void forEachLimited(guilds, GUILD_CREATE_CONCURRENCY, (guildId) => this.ctx.presence.markOnline(guildId, session.userId, session.id));
+    void forEachLimited(guilds, GUILD_CREATE_CONCURRENCY, (guildId) => this.ctx.presence.markOnline(guildId, session.userId, session.id, session.intents));
   }
 
   private detach(ended: boolean): void {

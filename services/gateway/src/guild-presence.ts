@@ -22,13 +22,17 @@ export class GuildPresence {
     this.presences.delete(sessionId);
   }
 
-  /** Marks a session online on a guild's owner, with its presence; false when the user is not a member (or the owner could not be told). */
-  async markOnline(guildId: bigint, userId: bigint, sessionId: string): Promise<boolean> {
+  /**
+   * Marks a session online on a guild's owner, with its presence and intents (the owner sends
+   * PRESENCE_UPDATE only to sessions with GUILD_PRESENCES); false when the user is not a
+   * member (or the owner could not be told).
+   */
+  async markOnline(guildId: bigint, userId: bigint, sessionId: string, intents: number): Promise<boolean> {
     const presence = this.presences.get(sessionId);
     try {
       const answer = await this.clients.client(GuildService, guildId).markOnline({
         guildId,
-        session: { userId, sessionId, gatewayInstanceId: this.instanceId, status: presence?.status ?? "", activities: presence?.activities },
+        session: { userId, sessionId, gatewayInstanceId: this.instanceId, status: presence?.status ?? "", activities: presence?.activities, intents },
       });
       return answer.member;
     } catch (err) {

@@ -255,6 +255,49 @@ describe("gateway (embedded mode)", () => {
     assert.equal(await bad.client.closeCode(), 4002);
   });
 
+  it("presence: the owner sends PRESENCE_UPDATE only to sessions with GUILD_PRESENCES; a burst of connects gives each user's presence once", async () => {
+    const owner = await http.register();
+    const guildId = await http.createGuild(owner.token);
+    const channels = await http.ok("GET", `/guilds/${guildId}/channels`, owner.token);
+    const invite = await http.ok("POST", `/channels/${channels.find((c: any) => c.type === 0).id}/invites`, owner.token, {});
+    const users: { token: string; id: string }[] = [];
+    for (let i = 0; i < 10; i++) {
+      const user = await http.register();
+      await http.ok("POST", `/invites/${invite.code}`, user.token, {});
+      users.push(user);
+    }
+    const watcher = await connectSession(ws, owner.token, I.Guilds | I.GuildPresences);
+    const blind = await connectSession(ws, owner.token, I.Guilds);
+    const mark = watcher.client.received.length;
+    // Everyone at once; every other one without GUILD_PRESENCES.
+    const intentsOf = (i: number) => (i % 2 === 0 ? I.Guilds | I.GuildPresences : I.Guilds);
+    const burst = await Promise.all(users.map((u, i) => connectSession(ws, u.token, intentsOf(i))));
+
+    // The owner knows each session's intents (MarkOnline carries them).
+    const online = new Map((await guildNode.listOnline({ guildId: BigInt(guildId) })).sessions.map((s) => [s.sessionId, s.intents]));
+    assert.equal(online.get(watcher.sessionId), I.Guilds | I.GuildPresences);
+    assert.equal(online.get(blind.sessionId), I.Guilds);
+    burst.forEach((s, i) => assert.equal(online.get(s.sessionId), intentsOf(i)));
+
+    // A presence change after the burst: a guild's presences go out in order, so once the
+    // watcher has this one it has had every earlier one.
+    watcher.client.send({ op: 3, d: { since: null, activities: [], status: "idle", afk: false } });
+    await watcher.client.next("the owner's own idle", (p) => p.t === "PRESENCE_UPDATE" && p.d.user.id === owner.id && p.d.status === "idle", mark);
+    const presences = watcher.client.received.slice(mark).filter((p) => p.t === "PRESENCE_UPDATE");
+    for (const user of users) {
+      assert.deepEqual(presences.filter((p) => p.d.user.id === user.id).map((p) => p.d.status), ["online"], `user ${user.id}: one PRESENCE_UPDATE`);
+    }
+    assert.equal(presences.filter((p) => p.d.user.id === owner.id && p.d.status === "idle").length, 1);
+
+    // A guild event queued after that presence reaches every session after it; by then the
+    // sessions without GUILD_PRESENCES have had none.
+    const created = await http.ok("POST", `/guilds/${guildId}/channels`, owner.token, { name: "after-the-burst", type: 0 });
+    const withoutIntent = [blind, ...burst.filter((_, i) => !(intentsOf(i) & I.GuildPresences))];
+    for (const s of [watcher, ...withoutIntent]) await s.client.next("the new channel", (p) => p.t === "CHANNEL_CREATE" && p.d.id === created.id);
+    for (const s of withoutIntent) assert.equal(s.client.dispatches().filter((p) => p.t === "PRESENCE_UPDATE").length, 0, `session ${s.sessionId} has no GUILD_PRESENCES`);
+    for (const s of [watcher, blind, ...burst]) s.client.close(1000);
+  });
+
   it("GET /gateway and /gateway/bot give the gateway's URL", async () => {
     assert.deepEqual(await http.ok("GET", "/gateway"), { url: ws });
     const owner = await http.register();

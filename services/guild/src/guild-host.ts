@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -13,12 +14,25 @@ import { dispatchesOf, json, usersOfEvent, type Dispatch } from "./guild-dispatc
 import { GatewayIntentBits } from "discord-api-types/v10";
 import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
 import type { UserCache } from "./user-cache.js";
+import { OnlineSessions } from "./online-sessions.js";
+import { PresenceCoalescer, type PresenceUpdate } from "./presence-coalescer.js";
 
 /** A fan-out that only updates the relays' guild tables: no event for anyone. */
 const TABLE_ONLY: Dispatch = { event: "", data: new Uint8Array(), intents: 0, channelId: 0n, userIds: [], toOnlineMembers: false };
 
 /** How long a vanished gateway node's sessions may take to resume elsewhere. */
 const RESUME_WINDOW_MS = 60_000;
+
+/**
+ * How long a guild's presence changes gather before they go out: a burst of connects makes one
+ * PRESENCE_UPDATE per user, not one fan-out per change.
+ */
+const PRESENCE_WINDOW_MS = 40;
+/**
+ * How long a guild's next presence fan-out may wait for its fan-out queue to empty: a busy
+ * guild gathers presence changes longer (fewer, fuller fan-outs), but never starves them.
+ */
+const PRESENCE_MAX_WAIT_MS = 250;
 
 /** Events between snapshots: a new owner replays at most about this many. */
 export const SNAPSHOT_EVERY = 100;
@@ -29,8 +43,10 @@ interface Owned {
   model: GuildModel;
   /** Commands run one at a time, in arrival order. */
   tail: Promise<unknown>;
-  /** Online sessions by user id, then session id: in memory only (gateways re-announce). */
-  online: Map<bigint, Map<string, OnlineSession>>;
+  /** Online sessions: in memory only (gateways re-announce). */
+  online: OnlineSessions;
+  /** PRESENCE_UPDATEs waiting for the guild's next presence fan-out. */
+  presence: PresenceCoalescer;
   snapshotSeq: bigint;
 }
 
@@ -81,6 +97,7 @@ export class GuildHost {
   close(): void {
     this.unwatch();
     for (const timer of this.gatewaySweeps.values()) clearTimeout(timer);
+    for (const entry of this.owned.values()) entry.presence.close();
     this.owned.clear();
   }
 
@@ -112,13 +129,8 @@ export class GuildHost {
   }
 
   private dropSessionsOf(gatewayId: string): void {
-    for (const [guildId, entry] of this.owned) {
-      for (const [userId, sessions] of [...entry.online]) {
-        const before = presenceOf(sessions);
-        for (const [sessionId, session] of sessions) if (session.gatewayInstanceId === gatewayId) sessions.delete(sessionId);
-        if (sessions.size === 0) entry.online.delete(userId);
-        this.presenceChanged(guildId, entry, userId, before);
-      }
+    for (const entry of this.owned.values()) {
+      for (const userId of entry.online.removeWhere((s) => s.gatewayInstanceId === gatewayId)) entry.presence.note(userId);
     }
   }
 
@@ -130,7 +142,7 @@ export class GuildHost {
 
   get onlineCount(): number {
     let n = 0;
-    for (const entry of this.owned.values()) for (const sessions of entry.online.values()) n += sessions.size;
+    for (const entry of this.owned.values()) n += entry.online.sessionCount;
     return n;
   }
 
@@ -138,6 +150,7 @@ export class GuildHost {
     this.ring.setNodes(ids);
     for (const ownerId of [...this.owned.keys()]) {
       if (!this.owns(ownerId)) {
+        this.owned.get(ownerId)?.presence.close();
         this.owned.delete(ownerId);
         this.options.logger.info({ ownerId: String(ownerId) }, "guild moved to another node; dropped");
       }
@@ -169,7 +182,18 @@ export class GuildHost {
 
   private async load(ownerId: bigint): Promise<Owned> {
     const model = await this.readModel(ownerId);
-    const entry: Owned = { model, tail: Promise.resolve(), online: new Map(), snapshotSeq: model.seq };
+    const online = new OnlineSessions();
+    const entry: Owned = {
+      model,
+      tail: Promise.resolve(),
+      online,
+      presence: new PresenceCoalescer({
+        windowMs: PRESENCE_WINDOW_MS,
+        current: (userId) => online.presence(userId),
+        publish: (updates) => this.publishPresences(ownerId, entry, updates),
+      }),
+      snapshotSeq: model.seq,
+    };
     // Ownership may have moved while loading: only keep what is still ours.
     if (this.owns(ownerId)) this.owned.set(ownerId, entry);
     return entry;
@@ -196,7 +220,7 @@ export class GuildHost {
   /** Replaces a guild's state with what storage holds (after losing a fenced append). */
   private async reload(ownerId: bigint, entry: Owned): Promise<void> {
     entry.model = await this.readModel(ownerId);
-    for (const userId of [...entry.online.keys()]) if (!entry.model.members.has(userId)) entry.online.delete(userId);
+    for (const userId of [...entry.online.users()]) if (!entry.model.members.has(userId)) this.forgetMember(entry, userId);
   }
 
   /** Runs `work` after every earlier command of the guild has finished. */
@@ -252,18 +276,22 @@ export class GuildHost {
     } catch (e) {
       const error = ConnectError.from(e);
       if (error.code === Code.Aborted) throw error;
-      if (this.owned.get(ownerId) === entry) this.owned.delete(ownerId);
+      if (this.owned.get(ownerId) === entry) {
+        entry.presence.close();
+        this.owned.delete(ownerId);
+      }
       throw new ConnectError(`guild ${ownerId}: could not record the change (${error.rawMessage}); retry`, Code.Unavailable);
     }
     for (const e of events) this.fold(entry, e);
     this.publish(ownerId, entry, events);
   }
 
-  /** The online sessions of a guild's members right now. */
-  sessionsOf(entry: Owned): OnlineSession[] {
-    const sessions: OnlineSession[] = [];
-    for (const byId of entry.online.values()) for (const s of byId.values()) sessions.push(s);
-    return sessions;
+  /**
+   * The online sessions of a guild's members right now (their routes: no status or
+   * activities). The same array until the online set changes; never change it.
+   */
+  sessionsOf(entry: Owned): readonly OnlineSession[] {
+    return entry.online.all();
   }
 
   /** Queues the dispatches of recorded events for the relays, in log order. */
@@ -323,8 +351,17 @@ export class GuildHost {
 
   private fold(entry: Owned, event: GuildEvent): void {
     entry.model.apply(event);
-    if (event.change.case === "memberRemoved") entry.online.delete(event.change.value.userId);
-    if (event.change.case === "guildDeleted") entry.online.clear();
+    if (event.change.case === "memberRemoved") this.forgetMember(entry, event.change.value.userId);
+    if (event.change.case === "guildDeleted") {
+      entry.online.clear();
+      entry.presence.reset();
+    }
+  }
+
+  /** A member who left takes their sessions along, without a PRESENCE_UPDATE (GUILD_MEMBER_REMOVE says it). */
+  private forgetMember(entry: Owned, userId: bigint): void {
+    entry.online.removeUser(userId);
+    entry.presence.forget(userId);
   }
 
   /**
@@ -368,48 +405,44 @@ export class GuildHost {
   async markOnline(guildId: bigint, session: OnlineSession): Promise<boolean> {
     const entry = await this.entry(guildId);
     if (!entry.model.members.has(session.userId)) return false;
-    const before = presenceOf(entry.online.get(session.userId));
-    let sessions = entry.online.get(session.userId);
-    if (!sessions) entry.online.set(session.userId, (sessions = new Map()));
-    // The newest session's presence is the user's: re-inserting keeps the map in update order.
-    sessions.delete(session.sessionId);
-    sessions.set(session.sessionId, session);
-    this.presenceChanged(guildId, entry, session.userId, before);
+    entry.online.upsert(session);
+    entry.presence.note(session.userId);
     return true;
   }
 
   async markOffline(guildId: bigint, userId: bigint, sessionId: string): Promise<void> {
     const entry = await this.entry(guildId);
-    const sessions = entry.online.get(userId);
-    if (!sessions) return;
-    const before = presenceOf(sessions);
-    sessions.delete(sessionId);
-    if (sessions.size === 0) entry.online.delete(userId);
-    this.presenceChanged(guildId, entry, userId, before);
+    if (entry.online.remove(userId, sessionId)) entry.presence.note(userId);
   }
 
-  /** PRESENCE_UPDATE to the guild when what others see of a user changed. */
-  private presenceChanged(guildId: bigint, entry: Owned, userId: bigint, before: Presence): void {
-    const after = presenceOf(entry.online.get(userId));
-    if (after.status === before.status && after.activities === before.activities) return;
-    const data = {
-      user: { id: String(userId) },
-      guild_id: String(guildId),
-      status: after.status,
-      activities: after.activities === "" ? [] : (JSON.parse(after.activities) as unknown[]),
-      client_status: after.status === "offline" ? {} : { desktop: after.status },
-    };
-    const dispatch: Dispatch = { event: "PRESENCE_UPDATE", data: json(data), intents: GatewayIntentBits.GuildPresences, channelId: 0n, userIds: [], toOnlineMembers: true };
-    const sessions = this.sessionsOf(entry);
-    this.options.fanout.enqueue(
-      guildId,
-      Promise.resolve([{ ownerId: guildId, guildSeq: entry.model.seq, deliveryId: `p:${guildId}:${userId}:${++this.presenceSerial}`, dispatch, sessions }]),
-    );
+  /**
+   * The coalesced PRESENCE_UPDATEs of a guild, one per user, to the sessions with
+   * GUILD_PRESENCES only: nothing is queued when there are none. Resolves (for the coalescer)
+   * once the guild's fan-out queue is empty again, or after PRESENCE_MAX_WAIT_MS when it stays
+   * busy (a busy guild's queue may not empty for long).
+   */
+  private publishPresences(guildId: bigint, entry: Owned, updates: PresenceUpdate[]): Promise<void> | undefined {
+    if (this.owned.get(guildId) !== entry) return undefined;
+    const listeners = entry.online.listeners();
+    if (listeners.length === 0) return undefined;
+    const jobs = updates.map(({ userId, presence }): FanoutJob => {
+      const data = {
+        user: { id: String(userId) },
+        guild_id: String(guildId),
+        status: presence.status,
+        activities: presence.activities === "" ? [] : (JSON.parse(presence.activities) as unknown[]),
+        client_status: presence.status === "offline" ? {} : { desktop: presence.status },
+      };
+      const dispatch: Dispatch = { event: "PRESENCE_UPDATE", data: json(data), intents: GatewayIntentBits.GuildPresences, channelId: 0n, userIds: [], toOnlineMembers: true };
+      return { ownerId: guildId, guildSeq: entry.model.seq, deliveryId: `p:${guildId}:${userId}:${++this.presenceSerial}`, dispatch, sessions: listeners };
+    });
+    this.options.fanout.enqueue(guildId, Promise.resolve(jobs));
+    return Promise.race([this.options.fanout.settled(guildId), delay(PRESENCE_MAX_WAIT_MS, undefined, { ref: false })]);
   }
 
   async listOnline(guildId: bigint): Promise<OnlineSession[]> {
     const entry = await this.entry(guildId);
-    return [...entry.online.values()].flatMap((sessions) => [...sessions.values()]);
+    return entry.online.list();
   }
 
   // --- the log -------------------------------------------------------------------------------
@@ -422,21 +455,4 @@ export class GuildHost {
 
 function withTableOnly(dispatches: Dispatch[]): Dispatch[] {
   return dispatches.length > 0 ? dispatches : [TABLE_ONLY];
-}
-
-/** What others see of a user in a guild: status and activities (JSON). */
-interface Presence {
-  status: string;
-  activities: string;
-}
-
-const decoder = new TextDecoder();
-
-/** The presence of the user's most recently updated session; invisible shows as offline. */
-export function presenceOf(sessions: Map<string, OnlineSession> | undefined): Presence {
-  if (!sessions || sessions.size === 0) return { status: "offline", activities: "" };
-  const newest = [...sessions.values()].at(-1)!;
-  const status = newest.status === "" ? "online" : newest.status;
-  if (status === "invisible") return { status: "offline", activities: "" };
-  return { status, activities: decoder.decode(newest.activities) };
 }
