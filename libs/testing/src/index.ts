@@ -5,3 +5,4 @@ export * from "./service-process.js";
 export * from "./otlp-receiver.js";
 export * from "./embedded-process.js";
 export * from "./discord-rest.js";
+export * from "./push-endpoints.js";
