@@ -1,5 +1,7 @@
 import type { ConnectRouter } from "@connectrpc/connect";
+import { join } from "node:path";
 import { z } from "zod";
+import { FilesystemBlobStore } from "@chorus/blob-store";
 import { env, loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { ServerService } from "@chorus/contracts/chorus/api/v1/server_pb";
@@ -20,13 +22,22 @@ import { relationshipRoutes } from "./relationship-rpc.js";
 import { Relationships } from "./relationships/relationships.js";
 import { messageRpcRoutes } from "./message-rpc.js";
 import { Messages } from "./messages/messages.js";
+import { ATTACHMENT_LIMITS, AttachmentFiles } from "./attachments/attachment-files.js";
 
 const apiEnvSchema = z.object({
   CHORUS_HTTP_HOST: env.host("127.0.0.1"),
   /** Port of the public HTTP edge (Connect API, Discord REST under /api/v10, /healthz, /metrics). */
   CHORUS_HTTP_PORT: env.port(8080),
-  /** Snowflake worker id (0-31) of the ids this api node mints (user ids). */
+  /** Snowflake worker id (0-31) of the ids this api node mints (users, guilds, attachments...). */
   CHORUS_WORKER_ID: meshEnvSchema.shape.CHORUS_WORKER_ID,
+  /** The data folder (shared with storage's SQLite in embedded mode). */
+  CHORUS_DATA_DIR: z.string().default(".chorus/data"),
+  /** Where attachments' files are kept; defaults to <CHORUS_DATA_DIR>/blobs. Api nodes of one machine share it. */
+  CHORUS_BLOB_DIR: z.string().optional(),
+  /** Largest file a message may carry (Discord's default: 10 MiB). */
+  CHORUS_MAX_ATTACHMENT_BYTES: env.positiveInt(ATTACHMENT_LIMITS.fileBytes),
+  /** Public base URL of attachment URLs (…/attachments/<channel>/<id>/<filename>); defaults to the edge's own address. */
+  CHORUS_CDN_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });
 
 /** The api service module: the stateless edge in front of the mesh. */
@@ -47,7 +58,17 @@ export const apiService: ServiceModule = {
     const relationships = new Relationships(ctx.clients, accounts);
     const applicationService = applicationRoutes(accounts, applications);
     const relationshipService = relationshipRoutes(accounts, relationships);
-    const messages = new Messages(ctx.clients, guilds);
+    // The edge's own address is known once it listens (port 0 picks one).
+    let edgeUrl = `http://${config.CHORUS_HTTP_HOST}:${config.CHORUS_HTTP_PORT}`;
+    const cdnBaseUrl = config.CHORUS_CDN_BASE_URL?.replace(/\/+$/, "");
+    const attachments = new AttachmentFiles({
+      blobs: new FilesystemBlobStore(config.CHORUS_BLOB_DIR ?? join(config.CHORUS_DATA_DIR, "blobs")),
+      ids,
+      maxFileBytes: config.CHORUS_MAX_ATTACHMENT_BYTES,
+      cdnBaseUrl: () => cdnBaseUrl ?? edgeUrl,
+      logger: ctx.logger,
+    });
+    const messages = new Messages(ctx.clients, guilds, attachments);
     const messageService = messageRpcRoutes(accounts, messages);
     const routes = (router: ConnectRouter) => {
       serverInfo(router);
@@ -61,11 +82,12 @@ export const apiService: ServiceModule = {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, applications, relationships, messages, logger: ctx.logger },
+      discord: { accounts, guilds, applications, relationships, messages, attachments, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;
     const httpUrl = `http://${config.CHORUS_HTTP_HOST}:${port}`;
+    edgeUrl = httpUrl;
     return {
       metadata: { http_url: httpUrl },
       urls: { http: httpUrl, discord: `${httpUrl}/api/v10`, healthz: `${httpUrl}/healthz`, metrics: `${httpUrl}/metrics` },

@@ -23,8 +23,11 @@ export interface ApiCluster {
   stop(): Promise<void>;
 }
 
-/** Starts `storage` storage nodes, `guild` guild nodes and one api, and waits until all are registered. */
-export async function startApiCluster(nodes: { storage: number; guild: number }): Promise<ApiCluster> {
+/**
+ * Starts `storage` storage nodes, `guild` guild nodes and one api (with `apiEnv` on top of the
+ * shared settings), and waits until all are registered.
+ */
+export async function startApiCluster(nodes: { storage: number; guild: number; apiEnv?: Record<string, string> }): Promise<ApiCluster> {
   const endpoints = await requireEtcd();
   await requireCassandra();
   const namespace = testNamespace();
@@ -46,7 +49,7 @@ export async function startApiCluster(nodes: { storage: number; guild: number })
     for (let i = 0; i < nodes.storage; i++) processes.push(await startServiceProcess("storage", env));
     // Worker ids tell apart the ids each process mints.
     for (let i = 0; i < nodes.guild; i++) processes.push(await startServiceProcess("guild", { ...env, CHORUS_WORKER_ID: String(10 + i) }));
-    const api = await startServiceProcess("api", { ...env, CHORUS_HTTP_PORT: String(await freePort()), CHORUS_WORKER_ID: "7" });
+    const api = await startServiceProcess("api", { ...env, CHORUS_HTTP_PORT: String(await freePort()), CHORUS_WORKER_ID: "7", ...nodes.apiEnv });
     processes.push(api);
 
     const connected = await connectMesh({ endpoints, namespace, leaseTtlSeconds: 3, logger: createLogger("test", "warn") });

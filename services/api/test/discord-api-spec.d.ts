@@ -28,3 +28,6 @@ declare module "discord-api-spec/zod" {
   export const PinnedMessagesResponseSchema: import("zod/mini").ZodMiniType;
   export const MessageReactionResponseSchema: import("zod/mini").ZodMiniType;
 }
+declare module "discord-api-spec/zod" {
+  export const MessageAttachmentResponseSchema: import("zod/mini").ZodMiniType;
+}

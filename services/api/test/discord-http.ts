@@ -59,6 +59,19 @@ export function assertFormErrors(res: HttpAnswer, fields: Record<string, string 
   }
 }
 
+/** Discord's nested form errors flattened: each field's dotted path and the code of its first error. */
+export function formErrorCodes(errors: unknown): Record<string, string> {
+  const found: Record<string, string> = {};
+  const walk = (node: Record<string, unknown>, at: string[]) => {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "_errors") found[at.join(".")] = (value as { code: string }[])[0].code;
+      else walk(value as Record<string, unknown>, [...at, key]);
+    }
+  };
+  walk((errors ?? {}) as Record<string, unknown>, []);
+  return found;
+}
+
 export function assertUnauthorized(res: HttpAnswer) {
   assert.equal(res.status, 401);
   assert.deepEqual(res.body, { message: "401: Unauthorized", code: 0 });
@@ -104,15 +117,7 @@ export function discordRequests(baseUrl: () => string) {
   async function formErrors(fields: Record<string, string>, method: string, path: string, options: CallOptions = {}) {
     const body = await fails(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, method, path, options);
     assert.equal(body.message, "Invalid Form Body");
-    const found: Record<string, string> = {};
-    const walk = (node: Record<string, unknown>, at: string[]) => {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === "_errors") found[at.join(".")] = (value as { code: string }[])[0].code;
-        else walk(value as Record<string, unknown>, [...at, key]);
-      }
-    };
-    walk(body.errors, []);
-    assert.deepEqual(found, fields, JSON.stringify(body.errors));
+    assert.deepEqual(formErrorCodes(body.errors), fields, JSON.stringify(body.errors));
   }
 
   return { call, ok, fails, formErrors };

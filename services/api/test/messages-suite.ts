@@ -1,18 +1,24 @@
 // Messages end to end through a running Chorus, whatever its run mode: the Discord v10 routes
 // over HTTP (every answer checked against Discord's schemas from discord-api-spec), through the
-// channel's owner (guild service) and storage; @discordjs/rest posting as a bot; and the
-// Connect MessageService. messages-embedded.test.ts and messages-cluster.test.ts run it.
+// channel's owner (guild service) and storage; @discordjs/rest posting as a bot; attachments
+// (multipart uploads, the CDN route serving them back); and the Connect MessageService.
+// messages-embedded.test.ts and messages-cluster.test.ts run it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import WebSocket from "ws";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { DiscordAPIError, REST } from "@discordjs/rest";
-import { PermissionFlagsBits as P, RESTJSONErrorCodes as Codes, Routes, type APIMessage } from "discord-api-types/v10";
-import { MessageResponseSchema, UserResponseSchema } from "discord-api-spec/zod";
+import { GatewayIntentBits, PermissionFlagsBits as P, RESTJSONErrorCodes as Codes, Routes, type APIMessage } from "discord-api-types/v10";
+import { ErrorSchema, MessageAttachmentResponseSchema, MessageResponseSchema, UserResponseSchema } from "discord-api-spec/zod";
+import { waitFor } from "@chorus/testing";
 import { MessageService } from "@chorus/contracts/chorus/api/v1/messages_pb";
 import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
-import { assertMatches, discordRequests, type CallOptions } from "./discord-http.js";
+import { assertMatches, discordRequests, formErrorCodes, type CallOptions } from "./discord-http.js";
+import { gifImage, jpegImage, pngImage, webpImage } from "./images.js";
 
 /** What the suite needs of a running Chorus. */
 export interface MessageChorusUnderTest {
@@ -20,7 +26,14 @@ export interface MessageChorusUnderTest {
   httpUrl: string;
   /** Base URL of a mesh port serving chorus.api.v1. */
   meshUrl: string;
+  /** The api's blob directory (CHORUS_BLOB_DIR), to see which attachment files exist. */
+  blobDir: string;
+  /** The gateway's WebSocket URL, when this Chorus runs one (embedded mode does). */
+  gatewayUrl?: string;
 }
+
+/** CHORUS_MAX_ATTACHMENT_BYTES of the Chorus under test: 1 MiB, so that "too large" stays cheap. */
+export const MAX_ATTACHMENT_BYTES = 1024 * 1024;
 
 interface Person {
   id: string;
@@ -405,6 +418,282 @@ export function describeMessages(mode: string, start: () => Promise<MessageChoru
         } finally {
           bot.close();
         }
+      });
+    });
+
+    describe("attachments", () => {
+      type Attachment = { id: string; filename: string; size: number; url: string; proxy_url: string; content_type?: string; width?: number; height?: number; description?: string };
+
+      /** A multipart request as a browser or curl sends it. */
+      async function upload(method: string, path: string, who: Person, form: FormData) {
+        const res = await fetch(`${chorus.httpUrl}/api/v10${path}`, { method, headers: { authorization: who.token }, body: form });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : undefined, connection: res.headers.get("connection") };
+      }
+      const file = (bytes: Uint8Array, type?: string) => new Blob([bytes], type === undefined ? {} : { type });
+      const form = (payload: unknown, files: Record<string, [Blob, string]>) => {
+        const data = new FormData();
+        if (payload !== undefined) data.append("payload_json", JSON.stringify(payload));
+        for (const [field, [blob, name]] of Object.entries(files)) data.append(field, blob, name);
+        return data;
+      };
+      /** A successful upload: 200, the message checked against Discord's schema (each attachment too). */
+      async function posted(path: string, who: Person, data: FormData, method = "POST") {
+        const res = await upload(method, path, who, data);
+        assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        assertMatches(MessageResponseSchema, res.body, `${method} ${path}`);
+        for (const a of res.body.attachments) assertMatches(MessageAttachmentResponseSchema, a, "an attachment");
+        return res.body as APIMessage & { attachments: Attachment[] };
+      }
+      /** A refusal with `status` and `code` whose errors name exactly `fields` (dotted paths) with their codes. */
+      function refused(res: { status: number; body: any }, status: number, code: number, fields: Record<string, string>) {
+        assert.equal(res.status, status, JSON.stringify(res.body));
+        assert.equal(res.body.code, code, JSON.stringify(res.body));
+        assertMatches(ErrorSchema, res.body, "the error");
+        assert.deepEqual(formErrorCodes(res.body.errors), fields, JSON.stringify(res.body));
+      }
+      /** What the CDN answers for an attachment's URL. */
+      async function download(url: string, headers: Record<string, string> = {}) {
+        const res = await fetch(url, { headers });
+        return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+      }
+      async function assertServes(attachment: Attachment, bytes: Uint8Array, contentType: string) {
+        const got = await download(attachment.url);
+        assert.equal(got.status, 200, attachment.url);
+        assert.ok(got.bytes.equals(bytes), `${attachment.filename}: the same bytes`);
+        assert.equal(got.headers.get("content-type"), contentType);
+        assert.equal(got.headers.get("content-length"), String(bytes.length));
+        assert.match(got.headers.get("cache-control") ?? "", /max-age=\d+/);
+        assert.equal(got.headers.get("x-content-type-options"), "nosniff");
+      }
+      /** The attachment files stored for a channel (the blob store's `.blob` files). */
+      const storedFiles = (channelId: string) => {
+        const dir = join(chorus.blobDir, "attachments", channelId);
+        return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".blob")).sort() : [];
+      };
+
+      it("a raw multipart upload: payload_json, files[n], names and descriptions from attachments, image sizes, the same bytes from the CDN", async () => {
+        const alice = await register();
+        const bob = await register();
+        const { general } = await guildWith(alice, bob);
+        const png = pngImage(640, 480);
+        const gif = gifImage(300, 200);
+        const jpeg = jpegImage(1920, 1080, { metadataBytes: 100_000 });
+        const webp = webpImage(400, 300, "VP8 ");
+        const notes = Buffer.from("line one\nline two\n");
+
+        const sent = await posted(`/channels/${general}/messages`, alice, form(
+          { content: "files!", attachments: [{ id: 1, description: "the notes" }, { id: "2", filename: "holiday photo.jpg" }] },
+          {
+            "files[0]": [file(png, "image/png"), "chart.png"],
+            "files[1]": [file(notes, "text/plain"), "notes.txt"],
+            // Declared as anything: the bytes say JPEG.
+            "files[2]": [file(jpeg, "application/octet-stream"), "IMG_0001.JPG"],
+            "files[3]": [file(gif), "anim.gif"],
+            "files[4]": [file(webp, "image/webp"), "sticker.webp"],
+          },
+        ));
+        assert.equal(sent.content, "files!");
+        // The files the attachments list names first, in its order, then the others in theirs.
+        assert.deepEqual(
+          sent.attachments.map((a) => [a.filename, a.size, a.content_type, a.width, a.height, a.description]),
+          [
+            ["notes.txt", notes.length, "text/plain", undefined, undefined, "the notes"],
+            ["holiday_photo.jpg", jpeg.length, "image/jpeg", 1920, 1080, undefined],
+            ["chart.png", png.length, "image/png", 640, 480, undefined],
+            ["anim.gif", gif.length, "image/gif", 300, 200, undefined],
+            ["sticker.webp", webp.length, "image/webp", 400, 300, undefined],
+          ],
+        );
+        for (const a of sent.attachments) {
+          assert.equal(a.url, `${chorus.httpUrl}/attachments/${general}/${a.id}/${a.filename}`);
+          assert.equal(a.proxy_url, a.url);
+        }
+        assert.equal(new Set(sent.attachments.map((a) => a.id)).size, 5, "each its own snowflake");
+        await assertServes(sent.attachments[0], notes, "text/plain");
+        await assertServes(sent.attachments[1], jpeg, "image/jpeg");
+        await assertServes(sent.attachments[2], png, "image/png");
+        await assertServes(sent.attachments[3], gif, "image/gif");
+        await assertServes(sent.attachments[4], webp, "image/webp");
+
+        // Readers see them as the sender did.
+        const read = await message(200, "GET", `/channels/${general}/messages/${sent.id}`, { token: bob.token });
+        assert.deepEqual(read.attachments, sent.attachments);
+        assert.deepEqual((await history(bob, general))[0].attachments, sent.attachments);
+
+        // The CDN: HEAD, a cache revalidation, and 404 for what is not there.
+        const head = await fetch(sent.attachments[2].url, { method: "HEAD" });
+        assert.deepEqual([head.status, head.headers.get("content-length"), head.headers.get("content-type"), (await head.arrayBuffer()).byteLength], [200, String(png.length), "image/png", 0]);
+        const png304 = await download(sent.attachments[2].url, { "if-none-match": `"${sent.attachments[2].id}"` });
+        assert.equal(png304.status, 304);
+        assert.equal((await download(`${chorus.httpUrl}/attachments/${general}/${idFromAgo(0)}/chart.png`)).status, 404);
+        assert.equal((await download(`${chorus.httpUrl}/attachments/${idFromAgo(0)}/${sent.attachments[2].id}/chart.png`)).status, 404);
+        assert.equal((await download(`${chorus.httpUrl}/attachments/${general}/x/chart.png`)).status, 404);
+
+        // A message of files alone, without payload_json; plain fields stand for the body's values.
+        const only = await posted(`/channels/${general}/messages`, bob, form(undefined, { "files[0]": [file(Buffer.from("just a file")), "only.txt"] }));
+        // Declared as nothing: the extension says what it is.
+        assert.deepEqual([only.content, only.attachments.length, only.attachments[0].filename, only.attachments[0].content_type], ["", 1, "only.txt", "text/plain"]);
+        const fields = new FormData();
+        fields.append("content", "from a form field");
+        fields.append("file", file(png, "image/png"), "plain.png");
+        const plain = await posted(`/channels/${general}/messages`, bob, fields);
+        assert.deepEqual([plain.content, plain.attachments[0].filename, plain.attachments[0].width], ["from a form field", "plain.png", 640]);
+
+        // Edits keep a subset: the others are removed, and so are their files.
+        const kept = sent.attachments[2];
+        const edited = await message(200, "PATCH", `/channels/${general}/messages/${sent.id}`, { token: alice.token, body: { attachments: [{ id: kept.id }] } });
+        assert.deepEqual(edited.attachments, [kept]);
+        assert.equal((await download(sent.attachments[0].url)).status, 404, "a removed attachment's file is gone");
+        await assertServes(kept, png, "image/png");
+        await formErrors({ "attachments.0": "ATTACHMENT_NOT_FOUND" }, "PATCH", `/channels/${general}/messages/${sent.id}`, {
+          token: alice.token,
+          body: { attachments: [{ id: sent.attachments[0].id }] },
+        });
+        // A multipart edit adds a file to those it keeps.
+        const added = await posted(`/channels/${general}/messages/${sent.id}`, alice, form(
+          { content: "and one more", attachments: [{ id: kept.id }, { id: 7, description: "late" }] },
+          { "files[7]": [file(notes, "text/plain"), "late.txt"] },
+        ), "PATCH");
+        assert.deepEqual(added.attachments.map((a) => [a.filename, a.description]), [["chart.png", undefined], ["late.txt", "late"]]);
+        assert.equal(added.content, "and one more");
+        await fails(403, Codes.CannotEditMessageAuthoredByAnotherUser, "PATCH", `/channels/${general}/messages/${sent.id}`, { token: bob.token, body: { attachments: [] } });
+
+        // Deleting the message deletes its files.
+        const before = storedFiles(general);
+        assert.ok(before.includes(`${kept.id}.blob`));
+        await noContent("DELETE", `/channels/${general}/messages/${sent.id}`, alice);
+        for (const a of added.attachments) assert.equal((await download(a.url)).status, 404, `${a.filename} is gone with its message`);
+        assert.deepEqual(storedFiles(general), [only.attachments[0].id, plain.attachments[0].id].map((id) => `${id}.blob`).sort());
+      });
+
+      it("MESSAGE_CREATE carries the attachments, as the REST answer does", async (t) => {
+        if (!chorus.gatewayUrl) return t.skip("this cluster runs no gateway; embedded mode reads MESSAGE_CREATE");
+        const alice = await register();
+        const bob = await register();
+        const { general } = await guildWith(alice, bob);
+        const socket = new WebSocket(`${chorus.gatewayUrl}/?v=10&encoding=json`);
+        const received: { op: number; t: string | null; d: any }[] = [];
+        socket.on("message", (data) => received.push(JSON.parse(String(data))));
+        try {
+          await waitFor("HELLO", () => received.find((p) => p.op === 10));
+          const intents = GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent;
+          socket.send(JSON.stringify({ op: 2, d: { token: bob.token, intents, properties: { os: "linux", browser: "chorus-test", device: "chorus-test" } } }));
+          await waitFor("READY and the guild", () => received.find((p) => p.t === "GUILD_CREATE"));
+          const sent = await posted(`/channels/${general}/messages`, alice, form({ content: "see attached" }, { "files[0]": [file(pngImage(12, 34), "image/png"), "tiny.png"] }));
+          const created = await waitFor("MESSAGE_CREATE", () => received.find((p) => p.t === "MESSAGE_CREATE" && p.d.id === sent.id));
+          assertMatches(MessageAttachmentResponseSchema, created.d.attachments[0], "the dispatched attachment");
+          assert.deepEqual(created.d.attachments, sent.attachments);
+          assert.deepEqual([created.d.attachments[0].width, created.d.attachments[0].height], [12, 34]);
+        } finally {
+          socket.close();
+        }
+      });
+
+      it("@discordjs/rest `files` upload as a bot: payload_json with attachments, files only, an edit that keeps one", async () => {
+        const alice = await register();
+        const { guildId, general } = await guildWith(alice);
+        const bot = await addBot(alice, guildId);
+        const { rest } = bot;
+        try {
+          const png = pngImage(32, 16);
+          const data = randomBytes(300_000);
+          const posted = (await rest.post(Routes.channelMessages(general), {
+            body: { content: "report", attachments: [{ id: 0, description: "a chart" }] },
+            files: [
+              { name: "chart.png", data: png },
+              { name: "data.bin", data, contentType: "application/octet-stream" },
+            ],
+          })) as APIMessage;
+          assertMatches(MessageResponseSchema, posted, "the bot's message");
+          assert.equal(posted.author.id, bot.id);
+          assert.deepEqual(
+            posted.attachments.map((a) => [a.filename, a.size, a.content_type, a.width, a.height, a.description]),
+            [
+              ["chart.png", png.length, "image/png", 32, 16, "a chart"],
+              ["data.bin", data.length, "application/octet-stream", undefined, undefined, undefined],
+            ],
+          );
+          await assertServes(posted.attachments[0] as Attachment, png, "image/png");
+          await assertServes(posted.attachments[1] as Attachment, data, "application/octet-stream");
+
+          // A string: @discordjs/rest sends it untyped (octet-stream); the extension says text.
+          const only = (await rest.post(Routes.channelMessages(general), { files: [{ name: "only.txt", data: "nothing but a file" }] })) as APIMessage;
+          assertMatches(MessageResponseSchema, only, "a message of a file alone");
+          assert.deepEqual([only.content, only.attachments.map((a) => a.filename)], ["", ["only.txt"]]);
+          await assertServes(only.attachments[0] as Attachment, Buffer.from("nothing but a file"), "text/plain");
+
+          const edited = (await rest.patch(Routes.channelMessage(general, posted.id), { body: { attachments: [{ id: posted.attachments[1].id }] } })) as APIMessage;
+          assertMatches(MessageResponseSchema, edited, "the edited message");
+          assert.deepEqual(edited.attachments.map((a) => a.id), [posted.attachments[1].id]);
+          assert.equal((await download(posted.attachments[0].url)).status, 404);
+
+          await assert.rejects(
+            rest.post(Routes.channelMessages(general), { files: [{ name: "big.bin", data: Buffer.alloc(MAX_ATTACHMENT_BYTES + 1) }] }),
+            (err: unknown) => {
+              assert.ok(err instanceof DiscordAPIError, String(err));
+              assert.deepEqual([err.status, err.code], [413, Codes.RequestEntityTooLarge]);
+              assert.match(err.message, /files\[0\]\[BINARY_TYPE_MAX_SIZE\]/);
+              return true;
+            },
+          );
+        } finally {
+          bot.close();
+        }
+      });
+
+      it("refusals: 11 files (30015), a file over the limit (413 40005), bad attachments entries and payload_json (50035, 50109), no ATTACH_FILES (50013); none leaves a file", async () => {
+        const alice = await register();
+        const bob = await register();
+        const { guildId, general } = await guildWith(alice, bob);
+        const path = `/channels/${general}/messages`;
+        const small = () => file(randomBytes(1000), "application/octet-stream");
+
+        const eleven: Record<string, [Blob, string]> = {};
+        for (let i = 0; i < 11; i++) eleven[`files[${i}]`] = [small(), `${i}.bin`];
+        const tooMany = await upload("POST", path, alice, form({ content: "too many" }, eleven));
+        refused(tooMany, 400, Codes.MaximumNumberOfAttachmentsInAMessageReached, { "files[10]": "BASE_TYPE_MAX_LENGTH" });
+        assert.equal(tooMany.connection, "close", "what is left of the form is not read");
+        const ten = Object.fromEntries(Object.entries(eleven).slice(0, 10));
+        assert.equal((await posted(path, alice, form({ content: "ten" }, ten))).attachments.length, 10);
+
+        refused(
+          await upload("POST", path, alice, form({ content: "too big" }, { "files[0]": [small(), "ok.bin"], "files[1]": [file(Buffer.alloc(MAX_ATTACHMENT_BYTES + 1)), "big.bin"] })),
+          413,
+          Codes.RequestEntityTooLarge,
+          { "files[1]": "BINARY_TYPE_MAX_SIZE" },
+        );
+        const atLimit = await posted(path, alice, form(undefined, { "files[0]": [file(Buffer.alloc(MAX_ATTACHMENT_BYTES, 7)), "exactly.bin"] }));
+        assert.equal(atLimit.attachments[0].size, MAX_ATTACHMENT_BYTES);
+
+        refused(await upload("POST", path, alice, form({ attachments: [{ id: 0, filename: "" }, { id: "nope" }] }, { "files[0]": [small(), "a.bin"] })), 400, Codes.InvalidFormBodyOrContentType, {
+          "attachments.0.filename": "BASE_TYPE_BAD_LENGTH",
+          "attachments.1.id": "NUMBER_TYPE_COERCE",
+        });
+        refused(await upload("POST", path, alice, form({ attachments: [{ id: 0 }, { id: 3 }] }, { "files[0]": [small(), "a.bin"] })), 400, Codes.InvalidFormBodyOrContentType, {
+          "attachments.1": "ATTACHMENT_NOT_FOUND",
+        });
+        refused(await upload("POST", path, alice, form({ content: "x".repeat(2001) }, { "files[0]": [small(), "a.bin"] })), 400, Codes.InvalidFormBodyOrContentType, { content: "BASE_TYPE_MAX_LENGTH" });
+        const badJson = new FormData();
+        badJson.append("payload_json", "{not json");
+        badJson.append("files[0]", small(), "a.bin");
+        assert.equal((await upload("POST", path, alice, badJson)).body.code, Codes.RequestBodyContainsInvalidJSON);
+        // A JSON body cannot name attachments it did not upload.
+        await formErrors({ "attachments.0": "ATTACHMENT_NOT_FOUND" }, "POST", path, { token: alice.token, body: { content: "x", attachments: [{ id: "0" }] } });
+        await formErrors({ attachments: "BASE_TYPE_MAX_LENGTH" }, "POST", path, { token: alice.token, body: { content: "x", attachments: Array.from({ length: 11 }, (_, id) => ({ id })) } });
+
+        // Without ATTACH_FILES: text yes, files no.
+        const noFiles = await ok(201, undefined, "POST", `/guilds/${guildId}/channels`, {
+          token: alice.token,
+          body: { name: "no-files", permission_overwrites: [{ id: guildId, type: 0, deny: perms(P.AttachFiles) }] },
+        });
+        await post(bob, noFiles.id, { content: "words only" });
+        refused(await upload("POST", `/channels/${noFiles.id}/messages`, bob, form({ content: "a file" }, { "files[0]": [small(), "a.bin"] })), 403, Codes.MissingPermissions, {});
+        assert.equal((await upload("POST", `/channels/${noFiles.id}/messages`, { id: "0", token: "not-a-token" }, form({}, { "files[0]": [small(), "a.bin"] }))).status, 401);
+        assert.deepEqual(storedFiles(noFiles.id), []);
+
+        // What was refused left nothing behind: the files are the ten and the one at the limit.
+        assert.equal(storedFiles(general).length, 11);
       });
     });
 

@@ -2,7 +2,7 @@ import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { GatewayIntentBits } from "discord-api-types/v10";
-import { MessageReferenceSchema, MessageSchema, type Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
+import { MessageReferenceSchema, MessageSchema, type Attachment, type Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import {
   MessageCommandResultSchema,
   type AllowedMentions,
@@ -110,6 +110,8 @@ export class GuildMessages {
   private async send(ctx: Context, draft: Message | undefined, allowed: AllowedMentions | undefined, slowmodeSeconds: number): Promise<MessageCommandResult> {
     if (!has(ctx.perms, Permission.SendMessages)) throw missingPermissions();
     if (!draft) throw invalidField("message", "Required.");
+    // Files need ATTACH_FILES too (the api stored them and describes them in full).
+    if (draft.attachments.length > 0 && !has(ctx.perms, Permission.AttachFiles)) throw missingPermissions();
     this.checkSlowmode(ctx, slowmodeSeconds);
     const message = create(MessageSchema, {
       ...draft,
@@ -167,6 +169,7 @@ export class GuildMessages {
     }
     const update = changes ? clone(MessageSchema, changes) : create(MessageSchema);
     update.editedTimestamp = timestampFromDate(new Date());
+    if (paths.includes("attachments")) update.attachments = this.editedAttachments(ctx, current, update.attachments);
     if (paths.includes("mention_roles")) update.mentionRoles = this.mentionableRoles(ctx, update.mentionRoles);
     if (paths.includes("mention_everyone")) update.mentionEveryone = update.mentionEveryone && has(ctx.perms, Permission.MentionEveryone);
     const stored = this.storage(ctx.channelId)
@@ -335,6 +338,28 @@ export class GuildMessages {
   }
 
   // --- helpers ----------------------------------------------------------------------------
+
+  /**
+   * The attachments an edit leaves: those of the message it names by id (as stored: an edit
+   * cannot change them), and new files the api uploaded (described in full, with their URL;
+   * ATTACH_FILES). An id the message does not have is Discord's ATTACHMENT_NOT_FOUND.
+   */
+  private editedAttachments(ctx: Context, current: Message, listed: readonly Attachment[]): Attachment[] {
+    const existing = new Map(current.attachments.map((a) => [a.id, a] as const));
+    const seen = new Set<bigint>();
+    const result: Attachment[] = [];
+    listed.forEach((attachment, index) => {
+      if (seen.has(attachment.id)) return;
+      seen.add(attachment.id);
+      const kept = existing.get(attachment.id);
+      if (kept) result.push(kept);
+      else if (attachment.url !== "") {
+        if (!has(ctx.perms, Permission.AttachFiles)) throw missingPermissions();
+        result.push(attachment);
+      } else throw invalidField(`attachments.${index}`, "ATTACHMENT_NOT_FOUND: Attachment data not found");
+    });
+    return result;
+  }
 
   private reactionIntents(ctx: Context): number {
     return ctx.private ? Intent.DirectMessageReactions : Intent.GuildMessageReactions;

@@ -5,6 +5,7 @@ import type { Guilds } from "../guilds/guilds.js";
 import type { Applications } from "../applications/applications.js";
 import type { Relationships } from "../relationships/relationships.js";
 import type { Messages } from "../messages/messages.js";
+import type { AttachmentFiles } from "../attachments/attachment-files.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
@@ -21,6 +22,7 @@ export interface DiscordApiDependencies {
   applications: Applications;
   relationships: Relationships;
   messages: Messages;
+  attachments: AttachmentFiles;
   logger: Logger;
 }
 

@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RESTJSONErrorCodes, type RESTError, type RESTErrorData, type RESTErrorFieldInformation } from "discord-api-types/v10";
 import { InvalidFieldsError, UnauthorizedError, UnknownUserError, type FieldError } from "../accounts/account-errors.js";
+import { AttachmentLimitError } from "../attachments/attachment-files.js";
 import { GuildRequestError, RateLimitedError, fromGuildServiceError } from "../guilds/guild-errors.js";
 
 /**
@@ -66,6 +67,8 @@ export function toDiscordError(err: unknown): DiscordHttpError {
   if (err instanceof UnauthorizedError) return httpStatusError(401);
   if (err instanceof UnknownUserError) return new DiscordHttpError(404, { message: "Unknown User", code: RESTJSONErrorCodes.UnknownUser });
   if (err instanceof GuildRequestError) return new DiscordHttpError(err.status, { message: err.message, code: err.discordCode });
+  // Discord's body for these has no `errors`; Chorus adds the field at fault, as for 50035.
+  if (err instanceof AttachmentLimitError) return new DiscordHttpError(err.status, { message: err.message, code: err.discordCode, errors: formErrors([err.field]) });
   if (err instanceof RateLimitedError) {
     // Discord's 429 body (discord-api-types types it apart from RESTError).
     const body = { message: err.message, retry_after: err.retryAfter, global: false, code: err.discordCode };

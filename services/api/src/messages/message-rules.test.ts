@@ -6,6 +6,7 @@ import { AllowedMentionsSchema } from "@chorus/contracts/chorus/chat/v1/message_
 import { MessageSchema } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { InvalidFieldsError } from "../accounts/account-errors.js";
 import { GuildRequestError } from "../guilds/guild-errors.js";
+import { AttachmentLimitError, attachmentFilename, placeholderOf, type UploadedFile } from "../attachments/attachment-files.js";
 import { bodyOfMessage, bulkDeleteIds, editMessageCommand, sendMessageCommand } from "./message-rules.js";
 
 const channelId = 1300000000000000010n;
@@ -41,8 +42,14 @@ describe("POST /channels/:id/messages bodies", () => {
     ],
     ["a flag a sender may not set", { content: "x", flags: 64 }, { flags: "MESSAGE_FLAGS_INVALID" }],
     ["four stickers", { sticker_ids: ["1", "2", "3", "4"] }, { sticker_ids: "BASE_TYPE_MAX_LENGTH" }],
-    ["an attachment that was not uploaded", { content: "x", attachments: [{ id: "0" }] }, { "attachments.0.id": "NUMBER_TYPE_COERCE" }],
-    ["an unknown upload", { content: "x", attachments: [{ id: "1300000000000000001" }] }, { "attachments.0.id": "ATTACHMENT_NOT_FOUND" }],
+    ["an attachment that was not uploaded", { content: "x", attachments: [{ id: "0" }] }, { "attachments.0": "ATTACHMENT_NOT_FOUND" }],
+    ["an unknown attachment", { content: "x", attachments: [{ id: "1300000000000000001" }] }, { "attachments.0": "ATTACHMENT_NOT_FOUND" }],
+    [
+      "bad attachment entries",
+      { content: "x", attachments: [{ id: "one" }, { id: 1, filename: "" }, { id: 2, description: "d".repeat(1025) }, {}] },
+      { "attachments.0.id": "NUMBER_TYPE_COERCE", "attachments.1.filename": "BASE_TYPE_BAD_LENGTH", "attachments.2.description": "BASE_TYPE_MAX_LENGTH", "attachments.3.id": "BASE_TYPE_REQUIRED" },
+    ],
+    ["eleven attachments", { content: "x", attachments: Array.from({ length: 11 }, (_, id) => ({ id })) }, { attachments: "BASE_TYPE_MAX_LENGTH" }],
     ["bad allowed_mentions", { content: "x", allowed_mentions: { parse: ["nobody"] } }, { "allowed_mentions.parse.0": "BASE_TYPE_CHOICES" }],
     ["a body that is a list", [], { "": "DICT_TYPE_CONVERT" }],
     [
@@ -112,6 +119,84 @@ describe("PATCH /channels/:id/messages/:id bodies", () => {
     assert.deepEqual(errorsOf(() => editMessageCommand({ content: "x".repeat(2001) }, messageId)), { content: "BASE_TYPE_MAX_LENGTH" });
     assert.deepEqual(errorsOf(() => editMessageCommand({ components: [{ type: 1, components: [] }] }, messageId)), { "components.0.components": "BASE_TYPE_BAD_LENGTH" });
     assert.deepEqual(errorsOf(() => editMessageCommand({ flags: 4096 }, messageId)), { flags: "MESSAGE_FLAGS_INVALID" });
+  });
+});
+
+describe("attachments", () => {
+  const messageId = 1300000000000000020n;
+  /** An uploaded file as the message rules see it (stored already, by AttachmentFiles). */
+  const upload = (field: string, id: bigint, filename: string): UploadedFile => ({
+    field,
+    placeholder: placeholderOf(field),
+    id,
+    channelId,
+    attachment: (overrides = {}) => ({
+      id,
+      filename: overrides.filename ?? filename,
+      description: overrides.description ?? "",
+      url: `https://cdn.example/${id}/${overrides.filename ?? filename}`,
+    }),
+  });
+  const a = upload("files[0]", 901n, "a.png");
+  const b = upload("files[1]", 902n, "b.txt");
+  const legacy = upload("file", 903n, "c.gif");
+  const summary = (attachments: { id?: bigint; filename?: string; description?: string }[] | undefined) => attachments?.map((x) => [x.id, x.filename ?? "", x.description ?? ""]);
+
+  it("files alone make a message; each becomes an attachment, named by the body's entries first", () => {
+    const command = sendMessageCommand({ attachments: [{ id: "1", filename: "renamed.txt", description: "alt text" }] }, channelId, [a, b, legacy]);
+    assert.equal(command.message?.content, "");
+    assert.deepEqual(summary(command.message?.attachments as never), [
+      [902n, "renamed.txt", "alt text"],
+      [901n, "a.png", ""],
+      [903n, "c.gif", ""],
+    ]);
+    assert.deepEqual(summary(sendMessageCommand(undefined, channelId, [a]).message?.attachments as never), [[901n, "a.png", ""]]);
+  });
+
+  it("an entry naming no upload is ATTACHMENT_NOT_FOUND at its index; a placeholder names one file once", () => {
+    assert.deepEqual(errorsOf(() => sendMessageCommand({ attachments: [{ id: 0 }, { id: 5 }] }, channelId, [a])), { "attachments.1": "ATTACHMENT_NOT_FOUND" });
+    assert.deepEqual(errorsOf(() => sendMessageCommand({ attachments: [{ id: 0 }, { id: 0 }] }, channelId, [a])), { "attachments.1": "ATTACHMENT_NOT_FOUND" });
+  });
+
+  it("an edit keeps the attachments it names by id, adds the uploads, and without a list keeps all it had", () => {
+    const kept = 1300000000000000077n;
+    const edit = editMessageCommand({ attachments: [{ id: String(kept) }, { id: 0, description: "new" }, { id: String(kept) }] }, messageId, [a]);
+    assert.deepEqual(edit.updateMask, { paths: ["attachments"] });
+    assert.deepEqual(summary(edit.message?.attachments as never), [
+      [kept, "", ""],
+      [901n, "a.png", "new"],
+    ]);
+    assert.deepEqual(summary(editMessageCommand({ content: "more files" }, messageId, [b], [kept, 5n]).message?.attachments as never), [
+      [kept, "", ""],
+      [5n, "", ""],
+      [902n, "b.txt", ""],
+    ]);
+    assert.deepEqual(editMessageCommand({ attachments: [] }, messageId).message?.attachments, []);
+  });
+
+  it("more than 10 in all is 30015", () => {
+    const eleven = Array.from({ length: 11 }, (_, i) => upload(`files[${i}]`, 1000n + BigInt(i), `${i}.bin`));
+    assert.throws(
+      () => editMessageCommand({ content: "x" }, messageId, eleven.slice(0, 2), Array.from({ length: 9 }, (_, i) => BigInt(i + 1))),
+      (err) => err instanceof AttachmentLimitError && err.discordCode === RESTJSONErrorCodes.MaximumNumberOfAttachmentsInAMessageReached && err.field.path.join(".") === "attachments",
+    );
+    assert.equal(sendMessageCommand({}, channelId, eleven.slice(0, 10)).message?.attachments?.length, 10);
+  });
+
+  it("filenames as Discord keeps them", () => {
+    const cases: [string, string][] = [
+      ["photo.png", "photo.png"],
+      ["my holiday photo.jpg", "my_holiday_photo.jpg"],
+      ["C:\\Users\\me\\x.txt", "x.txt"],
+      ["../../etc/passwd", "passwd"],
+      ["a\u0000b\u200bc.txt", "abc.txt"],
+      ["", "unknown"],
+      ["..", "unknown"],
+      ["日本語 ファイル.pdf", "日本語_ファイル.pdf"],
+    ];
+    for (const [given, kept] of cases) assert.equal(attachmentFilename(given), kept, JSON.stringify(given));
+    assert.equal([...attachmentFilename("é".repeat(2000))].length, 1024);
+    assert.deepEqual([placeholderOf("files[0]"), placeholderOf("files[42]"), placeholderOf("file"), placeholderOf("files[x]")], [0n, 42n, undefined, undefined]);
   });
 });
 

@@ -5,9 +5,10 @@ import { z } from "zod";
 import type { Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import type { AllowedMentions as AllowedMentionsMessage, EditMessageSchema, SendMessageSchema } from "@chorus/contracts/chorus/chat/v1/message_commands_pb";
 import { timestampOf } from "@chorus/snowflake";
-import { InvalidFieldsError } from "../accounts/account-errors.js";
+import { InvalidFieldsError, type FieldError } from "../accounts/account-errors.js";
 import { validate } from "../accounts/account-rules.js";
-import { bool, choice, int, list, snowflake, text } from "../guilds/guild-rules.js";
+import { ATTACHMENT_LIMITS, AttachmentLimitError, type AttachmentInit, type UploadedFile } from "../attachments/attachment-files.js";
+import { bool, choice, int, list, parseSnowflakeValue, snowflake, text } from "../guilds/guild-rules.js";
 import { GuildRequestError } from "../guilds/guild-errors.js";
 import { componentsSchema } from "./components.js";
 import { embedsSchema } from "./embeds.js";
@@ -22,7 +23,7 @@ import { allowedMentionsSchema, applyAllowedMentions, parseMentions, type Allowe
  * slowmode, the replied-to message, mentionable roles) is the owner's to check.
  */
 
-export const MESSAGE_LIMITS = { content: 2000, nonce: 25, stickers: 3, attachments: 10, bulkDelete: { min: 2, max: 100 } } as const;
+export const MESSAGE_LIMITS = { content: 2000, nonce: 25, stickers: 3, attachments: ATTACHMENT_LIMITS.files, bulkDelete: { min: 2, max: 100 } } as const;
 /** Discord's message type of a reply. */
 export const REPLY_MESSAGE_TYPE = 19;
 /** The flags a sender may set (Discord's; voice messages and components v2 are not in Chorus). */
@@ -67,8 +68,32 @@ const messageReferenceSchema = z.object({
   fail_if_not_exists: bool().nullish(),
 });
 
-/** An attachment a message keeps (an edit names those to keep by id). */
-const attachmentReference = z.object({ id: snowflake(), filename: text(1, 1024).nullish(), description: text(0, 1024).nullish() });
+/**
+ * An attachment's id in a body: the `n` of a file uploaded as `files[n]` (0 included), or, in
+ * an edit, the id of an attachment the message has and keeps.
+ */
+const attachmentId = () =>
+  z.unknown().transform((value, ctx): bigint => {
+    if (value === undefined) {
+      formIssue(ctx, [], "BASE_TYPE_REQUIRED", "This field is required");
+      return z.NEVER;
+    }
+    if (value === 0 || value === "0") return 0n;
+    const id = parseSnowflakeValue(value);
+    if (id === undefined) {
+      formIssue(ctx, [], "NUMBER_TYPE_COERCE", `Value "${typeof value === "string" ? value : JSON.stringify(value)}" is not snowflake.`);
+      return z.NEVER;
+    }
+    return id;
+  });
+
+/** An entry of a body's `attachments`: an uploaded file's filename and description, or an attachment to keep. */
+const attachmentEntry = z.object({
+  id: attachmentId(),
+  filename: text(1, ATTACHMENT_LIMITS.filename).nullish(),
+  description: text(0, ATTACHMENT_LIMITS.description).nullish(),
+});
+type AttachmentEntry = z.infer<typeof attachmentEntry>;
 
 const sendBodySchema = z.object({
   content: content().nullish(),
@@ -85,12 +110,7 @@ const sendBodySchema = z.object({
       ids.forEach((_, index) => formIssue(ctx, [index], "STICKER_NOT_FOUND", "Unknown sticker"));
     })
     .nullish(),
-  attachments: boundedList(attachmentReference, { max: MESSAGE_LIMITS.attachments })
-    .superRefine((attachments, ctx) => {
-      // New attachments are files uploaded with the message (multipart), which Chorus does not take yet.
-      attachments.forEach((_, index) => formIssue(ctx, [index, "id"], "ATTACHMENT_NOT_FOUND", "Unknown attachment: uploads are not supported yet"));
-    })
-    .nullish(),
+  attachments: boundedList(attachmentEntry, { max: MESSAGE_LIMITS.attachments }).nullish(),
   flags: flags(SENDABLE_FLAGS).nullish(),
 });
 
@@ -99,7 +119,7 @@ const editBodySchema = z.object({
   embeds: embedsSchema.nullish(),
   components: componentsSchema.nullish(),
   allowed_mentions: allowedMentionsSchema.nullish(),
-  attachments: boundedList(attachmentReference, { max: MESSAGE_LIMITS.attachments }).nullish(),
+  attachments: boundedList(attachmentEntry, { max: MESSAGE_LIMITS.attachments }).nullish(),
   flags: flags(EDITABLE_FLAGS).nullish(),
 });
 
@@ -117,15 +137,53 @@ function mentionFields(text: string, allowed: AllowedMentions | undefined) {
 const allowedMentionsInit = (allowed: AllowedMentions | undefined) =>
   allowed && { parse: allowed.parse, users: allowed.users, roles: allowed.roles, repliedUser: allowed.repliedUser };
 
+/**
+ * The attachments a message gets: every uploaded file becomes one (an `attachments` entry with
+ * its placeholder id gives its filename and description), in the order of the entries, then
+ * the files no entry names. In an edit, the other entries name existing attachments to keep,
+ * which the channel's owner looks up in the message; a new message has none, so there they are
+ * Discord's ATTACHMENT_NOT_FOUND. `alsoKept`: existing attachments kept without an entry.
+ * More than 10 in all: 30015.
+ */
+function attachmentsOf(entries: readonly AttachmentEntry[], files: readonly UploadedFile[], existing: "keep" | "refuse", alsoKept: readonly bigint[] = []): AttachmentInit[] {
+  const byPlaceholder = new Map<bigint, UploadedFile>();
+  for (const file of files) if (file.placeholder !== undefined && !byPlaceholder.has(file.placeholder)) byPlaceholder.set(file.placeholder, file);
+  const used = new Set<UploadedFile>();
+  const kept = new Set<bigint>(alsoKept);
+  const attachments: AttachmentInit[] = alsoKept.map((id) => ({ id }));
+  const unknown: FieldError[] = [];
+  entries.forEach((entry, index) => {
+    const file = byPlaceholder.get(entry.id);
+    if (file && !used.has(file)) {
+      used.add(file);
+      attachments.push(file.attachment(entry));
+    } else if (existing === "refuse") {
+      unknown.push({ path: ["attachments", String(index)], code: "ATTACHMENT_NOT_FOUND", message: "Attachment data not found" });
+    } else if (!kept.has(entry.id)) {
+      kept.add(entry.id);
+      attachments.push({ id: entry.id });
+    }
+  });
+  if (unknown.length > 0) throw new InvalidFieldsError(unknown);
+  for (const file of files) if (!used.has(file)) attachments.push(file.attachment());
+  if (attachments.length > MESSAGE_LIMITS.attachments) throw AttachmentLimitError.tooMany(["attachments"]);
+  return attachments;
+}
+
 export const emptyMessage = () => new GuildRequestError(Code.FailedPrecondition, RESTJSONErrorCodes.CannotSendAnEmptyMessage, "Cannot send an empty message");
 
-/** POST /channels/:id/messages (JSON body) → SendMessage; 50035 naming each bad field, 50006 when there is nothing to send. */
-export function sendMessageCommand(body: unknown, channelId: bigint): SendMessageInit {
+/**
+ * POST /channels/:id/messages → SendMessage: the body (JSON, or a multipart form's
+ * payload_json) and the files uploaded with it; 50035 naming each bad field, 50006 when there
+ * is nothing to send (files alone are something).
+ */
+export function sendMessageCommand(body: unknown, channelId: bigint, files: readonly UploadedFile[] = []): SendMessageInit {
   const input = validate(sendBodySchema, dict(body));
   const text = input.content ?? "";
   const embeds = input.embeds ?? [];
   const components = input.components ?? [];
-  if (text.trim() === "" && embeds.length === 0 && components.length === 0 && (input.sticker_ids ?? []).length === 0) throw emptyMessage();
+  const attachments = attachmentsOf(input.attachments ?? [], files, "refuse");
+  if (text.trim() === "" && embeds.length === 0 && components.length === 0 && (input.sticker_ids ?? []).length === 0 && attachments.length === 0) throw emptyMessage();
   const reference = input.message_reference ?? undefined;
   if (reference?.channel_id && reference.channel_id !== channelId) {
     throw validationError(["message_reference", "channel_id"], "MESSAGE_REFERENCE_INVALID_CHANNEL", "Cannot reply to a message in another channel");
@@ -141,6 +199,7 @@ export function sendMessageCommand(body: unknown, channelId: bigint): SendMessag
       flags: input.flags ?? 0,
       embeds,
       components,
+      attachments,
       ...mentionFields(text, allowed),
       messageReference: reference && {
         type: 0,
@@ -157,9 +216,11 @@ export function sendMessageCommand(body: unknown, channelId: bigint): SendMessag
 
 /**
  * PATCH /channels/:id/messages/:message_id → EditMessage: the fields present in the body,
- * named in the update mask (null clears). New content brings its mentions along.
+ * named in the update mask (null clears). New content brings its mentions along. `attachments`
+ * lists those the message keeps (by id) and the uploaded files it gets; files uploaded without
+ * an `attachments` list join those the message has (`currentAttachmentIds`).
  */
-export function editMessageCommand(body: unknown, messageId: bigint): EditMessageInit {
+export function editMessageCommand(body: unknown, messageId: bigint, files: readonly UploadedFile[] = [], currentAttachmentIds: readonly bigint[] = []): EditMessageInit {
   const input = validate(editBodySchema, dict(body));
   const present = (key: string) => isDict(body) && key in body;
   const paths: string[] = [];
@@ -183,8 +244,8 @@ export function editMessageCommand(body: unknown, messageId: bigint): EditMessag
     message.flags = input.flags ?? 0;
     paths.push("flags");
   }
-  if (present("attachments")) {
-    message.attachments = (input.attachments ?? []).map((attachment) => ({ id: attachment.id }));
+  if (present("attachments") || files.length > 0) {
+    message.attachments = present("attachments") ? attachmentsOf(input.attachments ?? [], files, "keep") : attachmentsOf([], files, "keep", currentAttachmentIds);
     paths.push("attachments");
   }
   return { messageId, message, updateMask: { paths }, allowedMentions: allowedMentionsInit(allowed) };

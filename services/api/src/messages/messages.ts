@@ -8,6 +8,7 @@ import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
 import { GuildRequestError, fromGuildServiceError } from "../guilds/guild-errors.js";
 import type { Guilds } from "../guilds/guilds.js";
+import type { AttachmentFiles } from "../attachments/attachment-files.js";
 
 export type MessageCommandInit = MessageInitShape<typeof MessageCommandSchema>;
 
@@ -44,6 +45,16 @@ export function normalizeEmoji(emoji: string): string {
 const isCode = (err: unknown, code: Code) => err instanceof ConnectError && err.code === code;
 
 /**
+ * Whether a failed command was refused (bad input, permissions, a limit...), so that nothing
+ * of it was stored, rather than cut short with an unknown outcome (the mesh unavailable, a
+ * deadline), after which the message may exist.
+ */
+export function isRefusal(err: unknown): boolean {
+  if (!(err instanceof ConnectError)) return true;
+  return ![Code.Unavailable, Code.DeadlineExceeded, Code.Aborted, Code.Internal, Code.Unknown, Code.Canceled, Code.DataLoss].includes(err.code);
+}
+
+/**
  * Messages as the edge serves them, shared by the Discord routes and the Connect
  * MessageService. Writes are message commands routed to the owner of the channel (the guild,
  * or the private channel), which checks permissions, stores and fans out. Reads go to storage
@@ -54,22 +65,68 @@ export class Messages {
   constructor(
     private readonly clients: MeshClients,
     private readonly guilds: Guilds,
+    /** Where attachments' files are, to delete those of deleted messages and removed attachments. */
+    private readonly files?: Pick<AttachmentFiles, "remove">,
   ) {}
 
   private storage(channelId: bigint) {
     return this.clients.client(StorageService, channelId);
   }
 
-  /** Runs one message command in a channel, as `actorId`, on the channel's owner. */
+  /**
+   * Runs one message command in a channel, as `actorId`, on the channel's owner. Once a delete
+   * or an edit of the attachments succeeded, the files of the attachments that are gone are
+   * deleted too (read from the messages as they were before the command).
+   */
   async execute(actorId: bigint, channelId: bigint, command: MessageCommandInit): Promise<MessageCommandResult> {
+    const before = await this.attachmentsBefore(channelId, command);
     const ownerId = await this.guilds.ownerOfChannel(channelId);
+    let result: MessageCommandResult;
     try {
       const response = await this.clients.client(GuildService, ownerId).executeMessage({ ownerId, actorId, channelId, command });
       if (!response.result) throw new ConnectError("guild service answered no result", Code.Internal);
-      return response.result;
+      result = response.result;
     } catch (err) {
       throw fromGuildServiceError(err);
     }
+    if (before.length > 0) {
+      const kept = new Set(result.result.case === "message" ? result.result.value.attachments.map((a) => a.id) : []);
+      await this.files?.remove(channelId, before.filter((id) => !kept.has(id)));
+    }
+    return result;
+  }
+
+  /** Before a command that may leave attachments behind: the attachment ids of the messages it touches. */
+  private async attachmentsBefore(channelId: bigint, command: MessageCommandInit): Promise<bigint[]> {
+    const c = command.command;
+    if (!this.files || !c) return [];
+    let messageIds: readonly bigint[];
+    if (c.case === "deleteMessage") messageIds = [c.value.messageId ?? 0n];
+    else if (c.case === "bulkDeleteMessages") messageIds = c.value.messageIds ?? [];
+    else if (c.case === "editMessage" && c.value.updateMask?.paths?.includes("attachments")) messageIds = [c.value.messageId ?? 0n];
+    else return [];
+    const messages = await Promise.all(messageIds.map((id) => this.stored(channelId, id)));
+    return messages.flatMap((m) => m?.attachments.map((a) => a.id) ?? []);
+  }
+
+  /** A message as storage has it, for the edge's own use (no permission check); undefined when it is not there or cannot be read now. */
+  async stored(channelId: bigint, messageId: bigint): Promise<Message | undefined> {
+    try {
+      return (await this.storage(channelId).getMessage({ channelId, messageId })).message;
+    } catch {
+      // Not found, or storage unavailable: the command decides; only a file may stay behind.
+      return undefined;
+    }
+  }
+
+  /**
+   * Before files are stored: 10003 / 50001 when the caller cannot see the channel, 50013 without
+   * SEND_MESSAGES and ATTACH_FILES (the owner checks again when the message arrives).
+   */
+  async requireAttachFiles(actorId: bigint, channelId: bigint): Promise<void> {
+    const { permissions } = await this.guilds.getChannel(actorId, channelId);
+    const needed = PermissionFlagsBits.SendMessages | PermissionFlagsBits.AttachFiles;
+    if ((permissions & needed) !== needed) throw missingPermissions();
   }
 
   /** The message a command answered with, or an error naming what came back instead. */

@@ -1,18 +1,23 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fastifyMultipart from "@fastify/multipart";
 import type { Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
 import { discordMessage, usersOfMessage, type DiscordMessage } from "@chorus/discord-json/messages";
 import { discordUser } from "@chorus/discord-json/users";
 import type { Accounts } from "../../accounts/accounts.js";
 import { validate } from "../../accounts/account-rules.js";
+import type { AttachmentFiles } from "../../attachments/attachment-files.js";
 import { bulkDeleteIds, editMessageCommand, listMessagesQuerySchema, listReactionsQuerySchema, sendMessageCommand } from "../../messages/message-rules.js";
-import { Messages, normalizeEmoji, type HistoryAnchor, type MessageCommandInit } from "../../messages/messages.js";
+import { isDict } from "../../messages/form-schemas.js";
+import { Messages, isRefusal, normalizeEmoji, type HistoryAnchor, type MessageCommandInit } from "../../messages/messages.js";
 import { requireSession } from "../auth.js";
 import { pathSnowflake, pathSnowflakes } from "../path-ids.js";
 import { lookUpUsers } from "../user-lookup.js";
+import { readMessageForm, type MessageForm } from "../multipart.js";
 
 export interface MessageRouteDependencies {
   accounts: Accounts;
   messages: Messages;
+  attachments: AttachmentFiles;
 }
 
 type ChannelParams = { Params: { channel_id: string } };
@@ -23,9 +28,9 @@ type ReactionParams = { Params: { channel_id: string; message_id: string; emoji:
  * Discord's message routes: post, read, edit and delete messages, bulk delete, pins,
  * reactions and typing, in any channel the caller can see (guild channels and DMs alike).
  * Bodies are checked by message-rules; the channel's owner checks permissions and answers in
- * Discord's codes.
+ * Discord's codes. Posts and edits also come as multipart forms with files (attachments).
  */
-export function messageRoutes({ accounts, messages }: MessageRouteDependencies) {
+export function messageRoutes({ accounts, messages, attachments }: MessageRouteDependencies) {
   /** Messages as Discord answers them, replies with the message they refer to. */
   const render = async (channelId: bigint, page: readonly Message[], viewerId: bigint): Promise<DiscordMessage[]> => {
     const referenced = await messages.referencedMessages(channelId, page, viewerId);
@@ -45,13 +50,50 @@ export function messageRoutes({ accounts, messages }: MessageRouteDependencies) 
     await messages.execute(session.userId, ids.channel_id, command(ids));
   };
 
+  /**
+   * The body of a post or an edit: JSON, or a multipart form whose files are stored once the
+   * caller may attach files in the channel. `command` turns it into the command to run; if the
+   * command is refused, its files are deleted again. When its outcome is unknown (the mesh
+   * failed under it), they stay: the message may have been stored with them.
+   */
+  const runWithForm = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    actorId: bigint,
+    channelId: bigint,
+    command: (form: MessageForm) => Promise<MessageCommandInit>,
+  ): Promise<Message> => {
+    let form: MessageForm = { body: request.body, files: [] };
+    if (request.isMultipart()) {
+      try {
+        await messages.requireAttachFiles(actorId, channelId);
+        form = await readMessageForm(request, channelId, attachments);
+      } catch (err) {
+        // The rest of the form may still be on its way: answer, then close the connection
+        // rather than read what nobody will use.
+        reply.header("connection", "close");
+        throw err;
+      }
+    }
+    try {
+      return Messages.messageOf(await messages.execute(actorId, channelId, await command(form)));
+    } catch (err) {
+      if (isRefusal(err)) await attachments.discard(form.files);
+      throw err;
+    }
+  };
+
   return async (app: FastifyInstance) => {
-    app.post<ChannelParams>("/channels/:channel_id/messages", async (request) => {
+    // Multipart bodies for these routes only; files are read as streams by readMessageForm.
+    await app.register(fastifyMultipart, { throwFileSizeLimit: false });
+
+    app.post<ChannelParams>("/channels/:channel_id/messages", async (request, reply) => {
       const session = await requireSession(accounts, request);
       const channelId = pathSnowflake("channel_id", request.params.channel_id);
-      const send = sendMessageCommand(request.body, channelId);
-      const result = await messages.execute(session.userId, channelId, { command: { case: "sendMessage", value: send } });
-      return renderOne(channelId, Messages.messageOf(result), session.userId);
+      const sent = await runWithForm(request, reply, session.userId, channelId, async ({ body, files }) => ({
+        command: { case: "sendMessage", value: sendMessageCommand(body, channelId, files) },
+      }));
+      return renderOne(channelId, sent, session.userId);
     });
 
     app.get<ChannelParams>("/channels/:channel_id/messages", async (request) => {
@@ -76,14 +118,20 @@ export function messageRoutes({ accounts, messages }: MessageRouteDependencies) 
       return renderOne(ids.channel_id, await messages.get(session.userId, ids.channel_id, ids.message_id), session.userId);
     });
 
-    app.patch<MessageParams>("/channels/:channel_id/messages/:message_id", async (request) => {
+    app.patch<MessageParams>("/channels/:channel_id/messages/:message_id", async (request, reply) => {
       const session = await requireSession(accounts, request);
       const ids = pathSnowflakes(request.params);
-      const edit = editMessageCommand(request.body, ids.message_id);
-      // Nothing to change: the message as it is, as Discord answers.
-      if (edit.updateMask?.paths?.length === 0) return renderOne(ids.channel_id, await messages.get(session.userId, ids.channel_id, ids.message_id), session.userId);
-      const result = await messages.execute(session.userId, ids.channel_id, { command: { case: "editMessage", value: edit } });
-      return renderOne(ids.channel_id, Messages.messageOf(result), session.userId);
+      // Nothing to change (a JSON `{}`): the message as it is, as Discord answers.
+      if (!request.isMultipart() && editMessageCommand(request.body, ids.message_id).updateMask?.paths?.length === 0) {
+        return renderOne(ids.channel_id, await messages.get(session.userId, ids.channel_id, ids.message_id), session.userId);
+      }
+      const edited = await runWithForm(request, reply, session.userId, ids.channel_id, async ({ body, files }) => {
+        // Files without an `attachments` list join those the message has.
+        const keepAll = files.length > 0 && !(isDict(body) && "attachments" in body);
+        const current = keepAll ? ((await messages.stored(ids.channel_id, ids.message_id))?.attachments.map((a) => a.id) ?? []) : [];
+        return { command: { case: "editMessage", value: editMessageCommand(body, ids.message_id, files, current) } };
+      });
+      return renderOne(ids.channel_id, edited, session.userId);
     });
 
     app.delete<MessageParams>("/channels/:channel_id/messages/:message_id", async (request, reply) => {

@@ -1,0 +1,96 @@
+import type { FastifyRequest } from "fastify";
+import { RESTJSONErrorCodes } from "discord-api-types/v10";
+import secureJson from "secure-json-parse";
+import { ATTACHMENT_LIMITS, AttachmentLimitError, type AttachmentFiles, type UploadedFile } from "../attachments/attachment-files.js";
+import { DiscordHttpError, invalidFormBody } from "./errors.js";
+
+/** A message body sent as multipart/form-data, and the files that came with it (stored already). */
+export interface MessageForm {
+  body: unknown;
+  files: UploadedFile[];
+}
+
+/** Bounds of the form around the files: payload_json (Discord's bodies stay far below 1 MiB), plain fields, parts. */
+export const FORM_LIMITS = { fieldBytes: 1024 * 1024, fields: 50, parts: 100 } as const;
+
+const invalidJson = () => new DiscordHttpError(400, { message: "The request body contains invalid JSON.", code: RESTJSONErrorCodes.RequestBodyContainsInvalidJSON });
+
+/**
+ * Reads a multipart message request as Discord takes it: the JSON body in `payload_json` (or,
+ * without one, the plain fields as the body's values) and files as `files[n]` parts, in any
+ * order (@discordjs/rest sends the files first). Each file streams into the blob store as it
+ * arrives; if anything is refused, the files stored so far are deleted again. Refusals: more
+ * than 10 files → 400 30015, a file over the limit → 413 40005 (both naming the part), bad
+ * payload_json → 400 50109, a malformed form → 400 50035.
+ */
+export async function readMessageForm(request: FastifyRequest, channelId: bigint, attachments: AttachmentFiles): Promise<MessageForm> {
+  const files: UploadedFile[] = [];
+  const fields: Record<string, unknown> = {};
+  let payload: { value: unknown } | undefined;
+  try {
+    const parts = request.parts({
+      limits: {
+        fileSize: attachments.maxFileBytes,
+        // One more than allowed, so that the 11th file reaches the check below and is named.
+        files: ATTACHMENT_LIMITS.files + 1,
+        fieldSize: FORM_LIMITS.fieldBytes,
+        fields: FORM_LIMITS.fields,
+        parts: FORM_LIMITS.parts,
+      },
+    });
+    for await (const part of parts) {
+      if (part.type === "field") {
+        if (part.valueTruncated) {
+          throw new AttachmentLimitError(413, RESTJSONErrorCodes.RequestEntityTooLarge, "Request entity too large", {
+            path: [part.fieldname],
+            code: "BASE_TYPE_MAX_LENGTH",
+            message: `Must be ${FORM_LIMITS.fieldBytes} or fewer in length.`,
+          });
+        }
+        if (part.fieldname === "payload_json") {
+          // A part declared application/json arrives parsed; discord.js sends a plain string.
+          payload = { value: typeof part.value === "string" ? parseJson(part.value) : part.value };
+        } else fields[part.fieldname] = part.value;
+        continue;
+      }
+      if (files.length >= ATTACHMENT_LIMITS.files) {
+        part.file.resume();
+        throw AttachmentLimitError.tooMany([part.fieldname]);
+      }
+      files.push(
+        await attachments.store(channelId, {
+          field: part.fieldname,
+          filename: part.filename,
+          declaredType: part.mimetype,
+          body: part.file,
+          truncated: () => part.file.truncated,
+        }),
+      );
+    }
+  } catch (err) {
+    await attachments.discard(files);
+    throw formError(err);
+  }
+  return { body: payload ? payload.value : fields, files };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
+  } catch {
+    throw invalidJson();
+  }
+}
+
+/**
+ * What the client hears of a failure while reading the form: our own refusals and fastify's
+ * (413 limits, with a status) as they are; system errors (the disk) as they are, which become
+ * 500; anything else is busboy finding the form malformed.
+ */
+function formError(err: unknown): unknown {
+  if (err instanceof AttachmentLimitError || err instanceof DiscordHttpError) return err;
+  const { code, statusCode, syscall } = (err ?? {}) as { code?: string; statusCode?: number; syscall?: string };
+  if (code === "FST_INVALID_JSON_FIELD_ERROR") return invalidJson();
+  if (typeof statusCode === "number" || syscall !== undefined || !(err instanceof Error)) return err;
+  return invalidFormBody([{ path: [], code: "BASE_TYPE_INVALID", message: `Malformed multipart body: ${err.message}` }]);
+}
