@@ -218,6 +218,36 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${ks}.messages ADD IF NOT EXISTS reacted boolean`,
     ],
   },
+  {
+    version: 7,
+    name: "push devices and notification settings",
+    statements: (ks) => [
+      // A user's devices: one partition per user (Notify reads the devices of its recipients).
+      `CREATE TABLE IF NOT EXISTS ${ks}.push_devices (
+        user_id bigint,
+        device_id text,
+        kind int,
+        device_token text,
+        p256dh text,
+        auth text,
+        name text,
+        created_at timestamp,
+        PRIMARY KEY ((user_id), device_id)
+      )`,
+      // Which user a device (a token) belongs to now: registering it for another user moves it.
+      `CREATE TABLE IF NOT EXISTS ${ks}.push_device_owners (
+        device_id text PRIMARY KEY,
+        user_id bigint
+      )`,
+      // Per user and guild (0: private channels): the NotificationSettings message, encoded.
+      `CREATE TABLE IF NOT EXISTS ${ks}.notification_settings (
+        user_id bigint,
+        guild_id bigint,
+        settings blob,
+        PRIMARY KEY ((user_id), guild_id)
+      )`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

@@ -5,13 +5,16 @@ import { env, loadConfig, type ServiceModule } from "@chorus/mesh";
 import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
 import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
+import { DeviceStorageService } from "@chorus/contracts/chorus/storage/v1/devices_pb";
 import { createStorageHandlers } from "./storage-handlers.js";
 import { createAccountHandlers } from "./account-handlers.js";
 import { createGuildHandlers } from "./guild-handlers.js";
+import { createDeviceHandlers } from "./device-handlers.js";
 import { StorageCounters } from "./storage-metrics.js";
 import type { MessageStore } from "./message-store.js";
 import type { AccountStore } from "./account-store.js";
 import type { GuildStore } from "./guild-store.js";
+import type { DeviceStore } from "./device-store.js";
 
 const CONSISTENCY = {
   ONE: "one",
@@ -50,7 +53,7 @@ const storageEnvSchema = z.object({
 /** The storage service module: the only process that talks to the database (messages, accounts, guild logs). */
 export const storageService: ServiceModule = {
   name: "storage",
-  contracts: [StorageService, AccountStorageService, GuildStorageService],
+  contracts: [StorageService, AccountStorageService, GuildStorageService, DeviceStorageService],
   async start(ctx) {
     const config = loadConfig(storageEnvSchema, ctx.env);
     const backend = config.CHORUS_STORAGE_BACKEND ?? (ctx.mode === "embedded" ? "sqlite" : "cassandra");
@@ -58,10 +61,12 @@ export const storageService: ServiceModule = {
     let store: MessageStore;
     let accounts: AccountStore;
     let guilds: GuildStore;
+    let devices: DeviceStore;
     if (backend === "cassandra") {
       const { CassandraMessageStore } = await import("./cassandra-store.js");
       const { CassandraAccountStore } = await import("./cassandra-account-store.js");
       const { CassandraGuildStore } = await import("./cassandra-guild-store.js");
+      const { CassandraDeviceStore } = await import("./cassandra-device-store.js");
       const options = {
         contactPoints: config.CHORUS_CASSANDRA_CONTACT_POINTS,
         localDataCenter: config.CHORUS_CASSANDRA_LOCAL_DC,
@@ -74,38 +79,44 @@ export const storageService: ServiceModule = {
       store = new CassandraMessageStore(options);
       accounts = new CassandraAccountStore(options);
       guilds = new CassandraGuildStore(options);
+      devices = new CassandraDeviceStore(options);
     } else {
       const { SqliteMessageStore } = await import("./sqlite-store.js");
       const { SqliteAccountStore } = await import("./sqlite-account-store.js");
       const { SqliteGuildStore } = await import("./sqlite-guild-store.js");
+      const { SqliteDeviceStore } = await import("./sqlite-device-store.js");
       const path = config.CHORUS_SQLITE_PATH ?? join(config.CHORUS_DATA_DIR, "messages.db");
       if (path !== ":memory:") mkdirSync(join(path, ".."), { recursive: true });
       store = new SqliteMessageStore({ path, onQuery: counters.onQuery });
       accounts = new SqliteAccountStore({ path, onQuery: counters.onQuery });
       guilds = new SqliteGuildStore({ path, onQuery: counters.onQuery });
+      devices = new SqliteDeviceStore({ path, onQuery: counters.onQuery });
     }
     try {
       // One after the other: all apply the same migrations to the same database.
       await store.open();
       await accounts.open();
       await guilds.open();
+      await devices.open();
     } catch (err) {
-      await Promise.all([store, accounts, guilds].map((s) => s.close().catch(() => undefined)));
+      await Promise.all([store, accounts, guilds, devices].map((s) => s.close().catch(() => undefined)));
       throw new Error(`storage: cannot open the ${backend} backend: ${(err as Error).message}`, { cause: err });
     }
     ctx.logger.info({ backend }, "message, account and guild stores open");
     const handlers = createStorageHandlers(store, () => ctx.nodeInfo(), counters);
     const accountHandlers = createAccountHandlers(accounts);
     const guildHandlers = createGuildHandlers(guilds);
+    const deviceHandlers = createDeviceHandlers(devices);
     return {
       metadata: { backend },
       routes(router) {
         router.service(StorageService, handlers);
         router.service(AccountStorageService, accountHandlers);
         router.service(GuildStorageService, guildHandlers);
+        router.service(DeviceStorageService, deviceHandlers);
       },
       async stop() {
-        await Promise.all([store.close(), accounts.close(), guilds.close()]);
+        await Promise.all([store.close(), accounts.close(), guilds.close(), devices.close()]);
       },
     };
   },

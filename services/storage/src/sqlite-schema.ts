@@ -201,6 +201,32 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: "push devices and notification settings",
+    sql: `
+      -- A device belongs to one user at a time (the primary key is the device id, derived from
+      -- its token): registering it for another user moves it. Listed by user through the index.
+      CREATE TABLE push_devices (
+        device_id  TEXT    PRIMARY KEY,
+        user_id    INTEGER NOT NULL,
+        kind       INTEGER NOT NULL,
+        token      TEXT    NOT NULL,
+        p256dh     TEXT    NOT NULL,
+        auth       TEXT    NOT NULL,
+        name       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX push_devices_by_user ON push_devices (user_id, device_id);
+      -- Per user and guild (0: private channels): the NotificationSettings message, encoded.
+      CREATE TABLE notification_settings (
+        user_id  INTEGER NOT NULL,
+        guild_id INTEGER NOT NULL,
+        settings BLOB    NOT NULL,
+        PRIMARY KEY (user_id, guild_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */

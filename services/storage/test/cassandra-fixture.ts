@@ -3,6 +3,7 @@ import { cassandraContactPoints, requireCassandra } from "@chorus/testing";
 import { CassandraMessageStore } from "../src/cassandra-store.js";
 import { CassandraAccountStore } from "../src/cassandra-account-store.js";
 import { CassandraGuildStore } from "../src/cassandra-guild-store.js";
+import { CassandraDeviceStore } from "../src/cassandra-device-store.js";
 import type { CassandraStoreOptions } from "../src/cassandra-session.js";
 import type { QueryHook } from "../src/message-store.js";
 
@@ -40,6 +41,14 @@ export async function cassandraAccountStore(claimSettleMs?: number): Promise<Cas
 export async function cassandraGuildStore(onQuery?: QueryHook): Promise<CassandraGuildStore> {
   await requireCassandra();
   const store = new CassandraGuildStore(testStoreOptions(onQuery));
+  await store.open();
+  return store;
+}
+
+/** An open device store on the test keyspace. */
+export async function cassandraDeviceStore(): Promise<CassandraDeviceStore> {
+  await requireCassandra();
+  const store = new CassandraDeviceStore(testStoreOptions());
   await store.open();
   return store;
 }
