@@ -10,6 +10,7 @@ import { GuildService } from "@chorus/contracts/chorus/api/v1/guilds_pb";
 import { ApplicationService } from "@chorus/contracts/chorus/api/v1/applications_pb";
 import { RelationshipService } from "@chorus/contracts/chorus/api/v1/relationships_pb";
 import { MessageService } from "@chorus/contracts/chorus/api/v1/messages_pb";
+import { NotificationService } from "@chorus/contracts/chorus/api/v1/notifications_pb";
 import { startHttpEdge } from "./http-edge.js";
 import { serverInfoRoutes } from "./server-info.js";
 import { accountRoutes } from "./account-rpc.js";
@@ -22,6 +23,8 @@ import { relationshipRoutes } from "./relationship-rpc.js";
 import { Relationships } from "./relationships/relationships.js";
 import { messageRpcRoutes } from "./message-rpc.js";
 import { Messages } from "./messages/messages.js";
+import { notificationRoutes } from "./notification-rpc.js";
+import { Notifications } from "./notifications/notifications.js";
 import { ATTACHMENT_LIMITS, AttachmentFiles } from "./attachments/attachment-files.js";
 
 const apiEnvSchema = z.object({
@@ -43,7 +46,7 @@ const apiEnvSchema = z.object({
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService, AccountService, GuildService, ApplicationService, RelationshipService, MessageService],
+  contracts: [ServerService, AccountService, GuildService, ApplicationService, RelationshipService, MessageService, NotificationService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
     // The process id tells apart api processes that share a worker id; a rare collision
@@ -70,6 +73,8 @@ export const apiService: ServiceModule = {
     });
     const messages = new Messages(ctx.clients, guilds, attachments);
     const messageService = messageRpcRoutes(accounts, messages);
+    const notifications = new Notifications(ctx.clients);
+    const notificationService = notificationRoutes(accounts, notifications);
     const routes = (router: ConnectRouter) => {
       serverInfo(router);
       accountService(router);
@@ -77,12 +82,13 @@ export const apiService: ServiceModule = {
       applicationService(router);
       relationshipService(router);
       messageService(router);
+      notificationService(router);
     };
     const edge = await startHttpEdge(ctx, {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, applications, relationships, messages, attachments, logger: ctx.logger },
+      discord: { accounts, guilds, applications, relationships, messages, attachments, notifications, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

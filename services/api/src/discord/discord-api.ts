@@ -6,9 +6,11 @@ import type { Applications } from "../applications/applications.js";
 import type { Relationships } from "../relationships/relationships.js";
 import type { Messages } from "../messages/messages.js";
 import type { AttachmentFiles } from "../attachments/attachment-files.js";
+import type { Notifications } from "../notifications/notifications.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
+import { deviceRoutes } from "./routes/devices.js";
 import { gatewayRoutes } from "./routes/gateway.js";
 import { guildApiRoutes } from "./routes/guild-api.js";
 import { messageRoutes } from "./routes/messages.js";
@@ -23,6 +25,7 @@ export interface DiscordApiDependencies {
   relationships: Relationships;
   messages: Messages;
   attachments: AttachmentFiles;
+  notifications: Notifications;
   logger: Logger;
 }
 
@@ -58,6 +61,7 @@ export function discordApi(deps: DiscordApiDependencies, registry?: ServiceRegis
     await app.register(guildApiRoutes(deps));
     await app.register(messageRoutes(deps));
     await app.register(relationshipRoutes(deps.accounts, deps.relationships));
+    await app.register(deviceRoutes(deps.accounts, deps.notifications));
     await app.register(applicationRoutes(deps.accounts, deps.applications));
     await app.register(oauth2Routes(deps.accounts, deps.applications));
     if (registry) await app.register(gatewayRoutes(deps.accounts, registry));
