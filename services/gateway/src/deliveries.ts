@@ -86,11 +86,13 @@ export class Deliveries {
       const sessionId = req.recipients[i].sessionId;
       const connection = this.sessions.get(sessionId);
       if (connection && result.instance === me) {
+        const live: { seq: number; event: string; data: Uint8Array }[] = [];
         result.seqs.forEach((seq, j) => {
           if (seq <= 0) return;
           const d = dispatches[j];
-          connection.deliverLive(seq, d.event, result.withContent[j] || d.dataWithoutContent.length === 0 ? d.data : d.dataWithoutContent);
+          live.push({ seq, event: d.event, data: result.withContent[j] || d.dataWithoutContent.length === 0 ? d.data : d.dataWithoutContent });
         });
+        connection.deliverLiveBatch(live);
         sent += numbered;
         return;
       }

@@ -94,6 +94,8 @@ export class GatewayConnection {
     private readonly socket: WebSocket,
     compress: boolean,
     private readonly ctx: GatewayContext,
+    /** The TCP socket under the WebSocket: corked while a batch is written, so it goes out in one write. */
+    private readonly transport?: { cork(): void; uncork(): void },
   ) {
     this.limiter = new SendRateLimiter(ctx.rateLimit);
     if (compress) this.zlib = new ZlibStream();
@@ -153,6 +155,16 @@ export class GatewayConnection {
     }
     this.queued.push({ seq, event, data });
     void this.catchUp();
+  }
+
+  /** Several numbered dispatches at once (a batch): as deliverLive, in one write to the socket. */
+  deliverLiveBatch(dispatches: readonly { seq: number; event: string; data: Uint8Array }[]): void {
+    this.transport?.cork();
+    try {
+      for (const d of dispatches) this.deliverLive(d.seq, d.event, d.data);
+    } finally {
+      this.transport?.uncork();
+    }
   }
 
   /** Reads what this session missed from the store (pokes from other nodes, gaps), then what queued meanwhile. */

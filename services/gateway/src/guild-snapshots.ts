@@ -2,7 +2,7 @@ import type { MeshClients } from "@chorus/mesh";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { discordGuildCreateOf } from "@chorus/discord-json/guild-create";
-import type { UserCache } from "./user-cache.js";
+import type { UserCache } from "@chorus/discord-json/user-cache";
 
 /** ListUserGuilds pages. */
 const GUILD_PAGE = 1000;

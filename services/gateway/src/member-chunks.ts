@@ -4,7 +4,7 @@ import type { MeshClients } from "@chorus/mesh";
 import type { Member } from "@chorus/contracts/chorus/chat/v1/guild_pb";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { discordMember } from "@chorus/discord-json/guilds";
-import type { UserCache } from "./user-cache.js";
+import type { UserCache } from "@chorus/discord-json/user-cache";
 
 const snowflake = z.string().regex(/^\d{1,20}$/);
 

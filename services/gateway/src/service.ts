@@ -1,4 +1,9 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { User } from "@chorus/contracts/chorus/chat/v1/user_pb";
+import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
+import { UserCache } from "@chorus/discord-json/user-cache";
 import { HashRing, loadConfig, type ServiceModule } from "@chorus/mesh";
+import type { MeshClients } from "@chorus/mesh";
 import { GatewayService } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
 import { gatewayEnvSchema } from "./config.js";
 import { Authenticator } from "./identity.js";
@@ -12,8 +17,17 @@ import { RedisSessionStore } from "./redis-session-store.js";
 import { gatewayKeyPrefix, openRedis } from "./session-directory.js";
 import { SessionLifecycle } from "./session-lifecycle.js";
 import type { SessionStore } from "./session-store.js";
-import { UserCache } from "./user-cache.js";
 import { GatewaySockets } from "./websocket-server.js";
+
+/** Reads an account from account storage; undefined when there is none. */
+async function fetchUser(clients: MeshClients, userId: bigint): Promise<User | undefined> {
+  try {
+    return (await clients.client(AccountStorageService, userId).getUser({ userId })).user;
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.NotFound) return undefined;
+    throw err;
+  }
+}
 
 /** The gateway service module: WebSocket sessions plus its mesh contract. */
 export const gatewayService: ServiceModule = {
@@ -38,7 +52,7 @@ export const gatewayService: ServiceModule = {
     // ioredis reconnects by itself (backing off to 2 s); say so rather than print to stderr.
     redis?.on("error", (err) => ctx.logger.warn({ err }, "Redis connection failed (CHORUS_REDIS_URL)"));
     const store: SessionStore = redis ? new RedisSessionStore(redis, storeOptions) : new MemorySessionStore(storeOptions);
-    const users = new UserCache(ctx.clients);
+    const users = new UserCache((userId) => fetchUser(ctx.clients, userId));
     const presence = new GuildPresence(ctx.clients, ctx.instanceId, ctx.logger);
     const lifecycle = new SessionLifecycle(store, presence, resumeWindowMs, ctx.logger);
     const sessions = new Map<string, GatewayConnection>();

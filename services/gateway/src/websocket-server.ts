@@ -45,7 +45,7 @@ export class GatewaySockets {
         socket.close(params.refusal.code, params.refusal.reason);
         return;
       }
-      const connection = new GatewayConnection(socket, params.compress, ctx);
+      const connection = new GatewayConnection(socket, params.compress, ctx, request.socket);
       this.connections.add(connection);
       socket.once("close", () => this.connections.delete(connection));
     });

@@ -3,6 +3,7 @@ import type { GuildEvent, OnlineSession } from "@chorus/contracts/chorus/guild/v
 import { RelayService, type FanoutBatchRequestSchema } from "@chorus/contracts/chorus/relay/v1/relay_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Logger, MeshClients, ServiceInstance, ServiceRegistry } from "@chorus/mesh";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatch } from "./guild-dispatch.js";
 
 export interface FanoutJob {
@@ -26,6 +27,10 @@ export function split<T>(items: readonly T[], n: number): T[][] {
 
 /** At most this many events go to the relays in one batch. */
 export const MAX_BATCH_EVENTS = 64;
+/** A batch may take a while at a big guild (relays cut it into several Delivers per gateway). */
+const FANOUT_TIMEOUT_MS = 30_000;
+const FANOUT_ROUNDS = 3;
+const FANOUT_RETRY_PAUSE_MS = 500;
 
 /** Two online lists that hold the same sessions in the same order (usually the same array). */
 function sameSessions(a: readonly OnlineSession[], b: readonly OnlineSession[]): boolean {
@@ -177,18 +182,27 @@ export class GuildFanout {
     );
   }
 
+  /**
+   * FanoutBatch is idempotent by delivery id: a relay gone or stuck is replaced by the next,
+   * and when every relay failed the batch is tried again after a pause (a restart, a moment of
+   * overload), FANOUT_ROUNDS times in all before its events are given up for online sessions.
+   */
   private async send(first: ServiceInstance, all: readonly ServiceInstance[], request: MessageInitShape<typeof FanoutBatchRequestSchema>): Promise<void> {
-    const order = [first, ...all.filter((r) => r !== first)];
     let last: unknown;
-    for (const relay of order) {
-      try {
-        await this.clients.clientFor(RelayService, relay).fanoutBatch(request);
-        return;
-      } catch (err) {
-        last = err;
-        // FanoutBatch is idempotent by delivery id: a relay gone or stuck is replaced by the next.
-        const code = ConnectError.from(err).code;
-        if (code !== Code.Unavailable && code !== Code.DeadlineExceeded) throw err;
+    for (let round = 0; round < FANOUT_ROUNDS; round++) {
+      if (round > 0) await sleep(FANOUT_RETRY_PAUSE_MS * round);
+      const relays = round === 0 ? all : this.registry.instances("relay");
+      const home = relays.find((r) => r.id === first.id);
+      const order = home ? [home, ...relays.filter((r) => r !== home)] : relays;
+      for (const relay of order) {
+        try {
+          await this.clients.clientFor(RelayService, relay).fanoutBatch(request, { timeoutMs: FANOUT_TIMEOUT_MS });
+          return;
+        } catch (err) {
+          last = err;
+          const code = ConnectError.from(err).code;
+          if (code !== Code.Unavailable && code !== Code.DeadlineExceeded && code !== Code.ResourceExhausted) throw err;
+        }
       }
     }
     throw last;

@@ -13,7 +13,7 @@ import { GuildModel } from "@chorus/guild-state/guild-model";
 import { dispatchesOf, json, usersOfEvent, type Dispatch } from "./guild-dispatch.js";
 import { GatewayIntentBits } from "discord-api-types/v10";
 import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
-import type { UserCache } from "./user-cache.js";
+import type { UserCache } from "@chorus/discord-json/user-cache";
 import { OnlineSessions } from "./online-sessions.js";
 import { PresenceCoalescer, type PresenceUpdate } from "./presence-coalescer.js";
 

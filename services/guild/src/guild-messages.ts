@@ -21,7 +21,7 @@ import { json, type Dispatch } from "./guild-dispatch.js";
 import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
 import { Codes, guildError, invalidField, missingAccess, missingPermissions, refused, unknownChannel } from "./guild-errors.js";
 import type { GuildHost } from "./guild-host.js";
-import type { UserCache } from "./user-cache.js";
+import type { UserCache } from "@chorus/discord-json/user-cache";
 
 const Intent = GatewayIntentBits;
 /** Discord's PIN_MESSAGES (split from MANAGE_MESSAGES in 2025). */

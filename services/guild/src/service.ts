@@ -1,17 +1,31 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { User } from "@chorus/contracts/chorus/chat/v1/user_pb";
+import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
+import { UserCache } from "@chorus/discord-json/user-cache";
 import { z } from "zod";
 import { loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
+import type { MeshClients } from "@chorus/mesh";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { GuildFanout } from "./guild-fanout.js";
 import { GuildHost } from "./guild-host.js";
 import { GuildMessages } from "./guild-messages.js";
-import { UserCache } from "./user-cache.js";
 import { guildHandlers } from "./guild-rpc.js";
 
 const guildEnvSchema = z.object({
   /** Snowflake worker id (0-31) of the channel and role ids this node mints. */
   CHORUS_WORKER_ID: meshEnvSchema.shape.CHORUS_WORKER_ID,
 });
+
+/** Reads an account from account storage; undefined when there is none. */
+async function fetchUser(clients: MeshClients, userId: bigint): Promise<User | undefined> {
+  try {
+    return (await clients.client(AccountStorageService, userId).getUser({ userId })).user;
+  } catch (err) {
+    if (ConnectError.from(err).code === Code.NotFound) return undefined;
+    throw err;
+  }
+}
 
 /** The guild service module: its contract handlers, started by main.ts or the embedded launcher. */
 export const guildService: ServiceModule = {
@@ -22,7 +36,7 @@ export const guildService: ServiceModule = {
     // The process id tells apart guild processes sharing a worker id (ids stay unique per process).
     const ids = new SnowflakeGenerator({ workerId: config.CHORUS_WORKER_ID, processId: process.pid % 32 });
     const fanout = new GuildFanout(ctx.clients, ctx.registry, ctx.logger);
-    const users = new UserCache(ctx.clients);
+    const users = new UserCache((userId) => fetchUser(ctx.clients, userId));
     const host = new GuildHost({ instanceId: ctx.instanceId, registry: ctx.registry, clients: ctx.clients, ids, logger: ctx.logger, fanout, users });
     const messages = new GuildMessages({ host, clients: ctx.clients, ids, users, fanout, logger: ctx.logger });
     const handlers = guildHandlers(host, messages, () => ctx.nodeInfo());

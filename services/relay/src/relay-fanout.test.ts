@@ -11,7 +11,7 @@ import { GuildModel } from "@chorus/guild-state/guild-model";
 import { createLogger, MeshClients, MemoryRegistry, type ServiceInstance } from "@chorus/mesh";
 import { Permission } from "@chorus/permissions";
 import { RelayGuildCache } from "./guild-cache.js";
-import { RelayFanout } from "./relay-fanout.js";
+import { chunkShare, RelayFanout } from "./relay-fanout.js";
 
 const logger = createLogger("test", "silent");
 const GUILD = 100n;
@@ -242,5 +242,25 @@ describe("relay fan-out", () => {
     const result = await fanout.fanout(request(OPEN, 1n, { event: "" }));
     assert.deepEqual(result, { delivered: 0, filtered: 0 });
     assert.equal(delivered.length, 0);
+  });
+});
+
+describe("chunkShare", () => {
+  const recipients = Array.from({ length: 5 }, (_, i) => ({ sessionId: `s${i}`, userId: BigInt(i) }));
+  const dispatch = (deliveryId: string, recipientIndexes: number[]) => ({ deliveryId, event: "X", data: new Uint8Array(1), dataWithoutContent: new Uint8Array(), intents: 0, contentExemptUserIds: [], recipientIndexes });
+  const view = (chunks: ReturnType<typeof chunkShare>) => chunks.map((c) => [c.recipients.map((r) => r.sessionId), c.dispatches.map((d) => [d.deliveryId, d.recipientIndexes])]);
+
+  it("keeps a small share whole, every-recipient dispatches as empty index lists", () => {
+    const chunks = chunkShare({ recipients, dispatches: [dispatch("a", [0, 1, 2, 3, 4]), dispatch("b", [1, 3])] });
+    assert.deepEqual(view(chunks), [[["s0", "s1", "s2", "s3", "s4"], [["a", []], ["b", [1, 3]]]]]);
+  });
+
+  it("cuts by recipients so no call exceeds the pair budget; each session's dispatches stay in one call, in order", () => {
+    const chunks = chunkShare({ recipients, dispatches: [dispatch("a", [0, 1, 2, 3, 4]), dispatch("b", [1, 4])] }, 4);
+    assert.deepEqual(view(chunks), [
+      [["s0", "s1"], [["a", []], ["b", [1]]]],
+      [["s2", "s3"], [["a", []]]],
+      [["s4"], [["a", []], ["b", []]]],
+    ]);
   });
 });

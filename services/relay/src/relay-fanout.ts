@@ -44,11 +44,47 @@ export interface FanoutBatch {
 }
 
 /** What one gateway node gets of a batch. */
-interface GatewayShare {
+export interface GatewayShare {
   recipients: { sessionId: string; userId: bigint }[];
   /** Session id → index in `recipients`. */
   index: Map<string, number>;
   dispatches: { deliveryId: string; event: string; data: Uint8Array; dataWithoutContent: Uint8Array; intents: number; recipientIndexes: number[]; contentExemptUserIds: bigint[] }[];
+}
+
+/**
+ * At most this many (session, dispatch) pairs go in one DeliverBatch: the gateway numbers a
+ * call's pairs in one Redis script, which holds Redis for its whole run, so a big guild's
+ * batch goes as several calls over disjoint sets of sessions (each session's dispatches stay
+ * in one call, in order).
+ */
+export const MAX_PAIRS_PER_DELIVERY = 4096;
+
+/** One DeliverBatch's worth of a share. */
+export interface DeliveryChunk {
+  recipients: GatewayShare["recipients"];
+  dispatches: GatewayShare["dispatches"];
+}
+
+/**
+ * Cuts a gateway node's share into calls of at most MAX_PAIRS_PER_DELIVERY pairs, by
+ * recipients; in each, a dispatch for every recipient of the call goes as an empty index
+ * list (the common case: one channel's message to everyone).
+ */
+export function chunkShare(share: Pick<GatewayShare, "recipients" | "dispatches">, maxPairs = MAX_PAIRS_PER_DELIVERY): DeliveryChunk[] {
+  const size = Math.max(1, Math.floor(maxPairs / Math.max(1, share.dispatches.length)));
+  const chunks: DeliveryChunk[] = [];
+  for (let lo = 0; lo < share.recipients.length; lo += size) {
+    const recipients = share.recipients.slice(lo, lo + size);
+    const hi = lo + recipients.length;
+    const dispatches: DeliveryChunk["dispatches"] = [];
+    for (const d of share.dispatches) {
+      const indexes = d.recipientIndexes.filter((i) => i >= lo && i < hi).map((i) => i - lo);
+      if (indexes.length === 0) continue;
+      dispatches.push({ ...d, recipientIndexes: indexes.length === recipients.length ? [] : indexes });
+    }
+    chunks.push({ recipients, dispatches });
+  }
+  return chunks;
 }
 
 /**
@@ -118,20 +154,15 @@ export class RelayFanout {
     }
     let delivered = 0;
     await Promise.all(
-      [...shares].map(async ([gatewayId, share]) => {
-        for (const d of share.dispatches) {
-          delivered += d.recipientIndexes.length;
-          // The common case, every recipient of the batch, goes as an empty list.
-          if (d.recipientIndexes.length === share.recipients.length) d.recipientIndexes = [];
-        }
-        await this.deliver(gatewayId, share);
+      [...shares].flatMap(([gatewayId, share]) => {
+        for (const d of share.dispatches) delivered += d.recipientIndexes.length;
+        return chunkShare(share).map((chunk) => this.deliver(gatewayId, chunk));
       }),
     );
     return { delivered, filtered };
   }
 
-  private async deliver(gatewayId: string, share: GatewayShare): Promise<void> {
-    const request = { recipients: share.recipients, dispatches: share.dispatches };
+  private async deliver(gatewayId: string, request: DeliveryChunk): Promise<void> {
     const gateways = this.options.registry.instances("gateway");
     const home = gateways.find((g) => g.id === gatewayId);
     // The session's own node first, then any other: DeliverBatch is idempotent by delivery id
@@ -146,7 +177,7 @@ export class RelayFanout {
         last = err;
         const code = ConnectError.from(err).code;
         if (code !== Code.Unavailable && code !== Code.DeadlineExceeded) throw err;
-        this.options.logger.warn({ gateway: gateway.id, deliveryIds: share.dispatches.map((d) => d.deliveryId) }, "gateway unavailable; delivering through another node");
+        this.options.logger.warn({ gateway: gateway.id, deliveryIds: request.dispatches.map((d) => d.deliveryId) }, "gateway unavailable; delivering through another node");
       }
     }
     throw last;

@@ -10,6 +10,15 @@ import type { Login, ProfileChanges, Registration } from "./account-rules.js";
 import { avatarHash } from "./avatars.js";
 import { hashPassword, needsRehash, verifyAgainstDecoy, verifyPassword } from "./passwords.js";
 import { hashToken, issueToken, tokenUserId } from "./tokens.js";
+import { UserCache } from "@chorus/discord-json/user-cache";
+
+/**
+ * How long this api node trusts a token it resolved without asking storage again: a token
+ * revoked through another node keeps working here for at most this long (one revoked through
+ * this node stops at once).
+ */
+export const TOKEN_CACHE_MS = 10_000;
+const TOKEN_CACHE_MAX = 100_000;
 
 export { TokenKind };
 
@@ -73,6 +82,18 @@ const isNotFound = (err: unknown) => err instanceof ConnectError && err.code ===
  * routed to a storage node by user id or login, so any api node can serve any request.
  */
 export class Accounts {
+  /** Users as responses show them (authors, members...), kept 30 s; the caller's own changes show at once. */
+  readonly users = new UserCache(async (userId) => {
+    try {
+      return await this.getUser(userId);
+    } catch (err) {
+      if (err instanceof UnknownUserError) return undefined;
+      throw err;
+    }
+  });
+  /** Tokens this node resolved recently, by hash in base64 (see TOKEN_CACHE_MS). */
+  private readonly tokens = new Map<string, { userId: bigint; kind: TokenKind; expiresAt: number }>();
+
   constructor(
     private readonly clients: MeshClients,
     private readonly ids: SnowflakeGenerator,
@@ -144,12 +165,20 @@ export class Accounts {
     const claimedUser = tokenUserId(token);
     if (claimedUser === undefined) throw new UnauthorizedError("malformed token");
     const tokenHash = hashToken(token);
-    let record;
-    try {
-      record = (await this.storage(claimedUser).resolveToken({ tokenHash })).token!;
-    } catch (err) {
-      if (isNotFound(err)) throw new UnauthorizedError("unknown or revoked token");
-      throw err;
+    const cacheKey = Buffer.from(tokenHash).toString("base64");
+    let record = this.tokens.get(cacheKey);
+    if (!record || record.expiresAt <= Date.now()) {
+      this.tokens.delete(cacheKey);
+      let resolved;
+      try {
+        resolved = (await this.storage(claimedUser).resolveToken({ tokenHash })).token!;
+      } catch (err) {
+        if (isNotFound(err)) throw new UnauthorizedError("unknown or revoked token");
+        throw err;
+      }
+      record = { userId: resolved.userId, kind: resolved.kind, expiresAt: Date.now() + TOKEN_CACHE_MS };
+      if (this.tokens.size >= TOKEN_CACHE_MAX) this.tokens.delete(this.tokens.keys().next().value!);
+      this.tokens.set(cacheKey, record);
     }
     if (record.userId !== claimedUser) throw new UnauthorizedError("token does not belong to the user it names");
     if (!kinds.includes(record.kind)) throw new UnauthorizedError(`a ${TokenKind[record.kind]} token cannot be used here`);
@@ -157,7 +186,14 @@ export class Accounts {
   }
 
   async logout(session: Session): Promise<void> {
+    this.tokens.delete(Buffer.from(session.tokenHash).toString("base64"));
     await this.storage(session.userId).revokeToken({ tokenHash: session.tokenHash });
+  }
+
+  /** Revokes every token of `kind` a user has (a bot's token reset). */
+  async revokeUserTokens(userId: bigint, kind: TokenKind): Promise<void> {
+    for (const [hash, record] of this.tokens) if (record.userId === userId && record.kind === kind) this.tokens.delete(hash);
+    await this.storage(userId).revokeUserTokens({ userId, kind });
   }
 
   /** The caller's own account; a token whose account is gone no longer authenticates. */
@@ -210,6 +246,7 @@ export class Accounts {
     }
     if (paths.length === 0) return current;
     try {
+      this.users.forget(session.userId);
       return (await this.storage(session.userId).updateUser({ userId: session.userId, user, updateMask: { paths } })).user!;
     } catch (err) {
       const field = takenField(err);

@@ -199,7 +199,7 @@ export class Applications {
     const application = await this.owned(session, applicationId);
     if (application.botUserId === undefined) throw noBot();
     const botId = application.botUserId;
-    await this.storage(botId).revokeUserTokens({ userId: botId, kind: TokenKind.BOT });
+    await this.accounts.revokeUserTokens(botId, TokenKind.BOT);
     return this.accounts.newToken(botId, TokenKind.BOT);
   }
 

@@ -56,6 +56,8 @@ export function resultOf<K extends ResultCase>(result: GuildCommandResult | unde
   return result.result.value as ResultValue<K>;
 }
 
+const CHANNEL_OWNERS_MAX = 100_000;
+
 /** The key of the DM between two users in the directory: "<lower id>:<higher id>". */
 export function dmKey(a: bigint, b: bigint): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
@@ -71,6 +73,9 @@ export function dmKey(a: bigint, b: bigint): string {
  * and private channels, and checks that the users a command names exist.
  */
 export class Guilds {
+  /** Channel id → owner, as the directory said (see ownerOfChannel). */
+  private readonly channelOwners = new Map<bigint, bigint>();
+
   constructor(
     private readonly clients: MeshClients,
     private readonly accounts: Accounts,
@@ -99,8 +104,14 @@ export class Guilds {
   /** The guild (or private channel) a channel belongs to; 10003 Unknown Channel when none. */
   async ownerOfChannel(channelId: bigint): Promise<bigint> {
     if (channelId === 0n || channelId > MAX_ID) throw unknownChannel();
+    // A channel never moves to another guild, and ids are never reused: a known owner stays
+    // right (for a deleted channel the owner answers Unknown Channel itself).
+    const known = this.channelOwners.get(channelId);
+    if (known !== undefined) return known;
     const owner = await this.directoryOwner(DirectoryKind.CHANNEL, channelId.toString());
     if (owner === undefined) throw unknownChannel();
+    if (this.channelOwners.size >= CHANNEL_OWNERS_MAX) this.channelOwners.delete(this.channelOwners.keys().next().value!);
+    this.channelOwners.set(channelId, owner);
     return owner;
   }
 
