@@ -21,6 +21,7 @@ import { json, type Dispatch } from "./guild-dispatch.js";
 import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
 import { Codes, guildError, invalidField, missingAccess, missingPermissions, refused, unknownChannel } from "./guild-errors.js";
 import type { GuildHost } from "./guild-host.js";
+import type { GuildPush } from "./guild-push.js";
 import type { UserCache } from "@chorus/discord-json/user-cache";
 
 const Intent = GatewayIntentBits;
@@ -51,6 +52,8 @@ export interface GuildMessagesOptions {
   users: UserCache;
   fanout: GuildFanout;
   logger: Logger;
+  /** Pushes to offline members a new message is for (none without it). */
+  push?: GuildPush;
 }
 
 /**
@@ -153,6 +156,10 @@ export class GuildMessages {
       .insertMessage({ message })
       .then((r) => r.message ?? message);
     this.publish(ctx, `m:${message.id}:create`, stored.then((m) => this.messageDispatch(ctx, "MESSAGE_CREATE", m, referenced)));
+    // After the fan-out is queued, and never waited for: pushing cannot delay delivery.
+    const push = this.options.push;
+    const channel = ctx.model.channels.get(ctx.channelId);
+    if (push && channel) stored.then((m) => push.messageCreated(ctx.model, channel, ctx.private ? [] : ctx.sessions(), m, ctx.private)).catch(() => undefined);
     const result = await stored;
     return create(MessageCommandResultSchema, { result: { case: "message", value: result } });
   }

@@ -10,6 +10,7 @@ import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { GuildFanout } from "./guild-fanout.js";
 import { GuildHost } from "./guild-host.js";
 import { GuildMessages } from "./guild-messages.js";
+import { GuildPush } from "./guild-push.js";
 import { guildHandlers } from "./guild-rpc.js";
 
 const guildEnvSchema = z.object({
@@ -38,7 +39,8 @@ export const guildService: ServiceModule = {
     const fanout = new GuildFanout(ctx.clients, ctx.registry, ctx.logger);
     const users = new UserCache((userId) => fetchUser(ctx.clients, userId));
     const host = new GuildHost({ instanceId: ctx.instanceId, registry: ctx.registry, clients: ctx.clients, ids, logger: ctx.logger, fanout, users });
-    const messages = new GuildMessages({ host, clients: ctx.clients, ids, users, fanout, logger: ctx.logger });
+    const push = new GuildPush(ctx.clients, ctx.registry, users, ctx.logger);
+    const messages = new GuildMessages({ host, clients: ctx.clients, ids, users, fanout, logger: ctx.logger, push });
     const handlers = guildHandlers(host, messages, () => ctx.nodeInfo());
     return {
       routes(router) {

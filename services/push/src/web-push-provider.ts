@@ -16,6 +16,8 @@ export interface WebPushOptions {
   /** Connections per push-service origin (HTTP/1.1); with HTTP/2 (negotiated by ALPN) one carries all. */
   connections: number;
   timeoutMs: number;
+  /** Sends to plain http:// endpoints too (local test push services); otherwise such a subscription is dropped. */
+  allowHttp?: boolean;
 }
 
 /** VAPID JWTs are valid 12 h; one is signed per push-service origin and reused for 6 h. */
@@ -62,6 +64,9 @@ export class WebPushProvider implements PushProvider {
       endpoint = new URL(target.token);
     } catch {
       return { status: "gone", reason: "Web Push: the endpoint is not a URL" };
+    }
+    if (endpoint.protocol !== "https:" && !(endpoint.protocol === "http:" && this.options.allowHttp)) {
+      return { status: "gone", reason: `Web Push: ${endpoint.protocol} endpoints are not allowed` };
     }
     if (!target.p256dh || !target.auth) return { status: "gone", reason: "Web Push: the subscription has no keys" };
     const payload = JSON.stringify({ title: content.title, body: content.body, tag: content.tag, data: content.data });

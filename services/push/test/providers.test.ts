@@ -259,7 +259,7 @@ describe("Web Push (RFC 8030, RFC 8291 payload encryption, VAPID)", () => {
   after(() => push.close());
 
   test("the push service decrypts exactly what was sent; 404/410 remove the subscription; 429 is retried", async () => {
-    const make = () => new WebPushProvider({ vapid, connections: 10, timeoutMs: 5000 });
+    const make = () => new WebPushProvider({ vapid, connections: 10, timeoutMs: 5000, allowHttp: true });
     const { p, results, gone, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 2, maxInFlightPerSink: 10, providers: { webpush: make }, retry: fastRetry });
     const live = push.subscribe();
     const low = push.subscribe();

@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import webpush from "web-push";
+import { env, loadConfig, meshEnvSchema, type Logger, type RunMode } from "@chorus/mesh";
+import { ApnsProvider, APNS_ENDPOINT } from "./apns-provider.js";
+import { FcmProvider, FCM_ENDPOINT } from "./fcm-provider.js";
+import { ApnsProviderToken, GoogleAccessTokens, type GoogleServiceAccount } from "./provider-credentials.js";
+import type { ProviderName, PushProvider } from "./push-request.js";
+import { WebPushProvider, type VapidDetails } from "./web-push-provider.js";
+
+const flag = z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true");
+
+export const pushEnvSchema = z.object({
+  /** Requests the source buffer holds (all priorities and providers together). */
+  CHORUS_PUSH_BUFFER_SIZE: env.positiveInt(10_000),
+  /** Sinks per configured provider, each with its own provider connection. */
+  CHORUS_PUSH_SINKS: env.positiveInt(4),
+  /** Requests one sink holds at most (Firebase's XMPP limit was 100 pending). */
+  CHORUS_PUSH_MAX_IN_FLIGHT: env.positiveInt(100),
+  CHORUS_PUSH_MAX_ATTEMPTS: env.positiveInt(5),
+  CHORUS_PUSH_RETRY_BASE_MS: env.positiveInt(250),
+  /** Longest backoff; a Retry-After beyond it gives the push up. */
+  CHORUS_PUSH_RETRY_MAX_MS: env.positiveInt(60_000),
+  /** How long a provider may keep a push for an unreachable device. */
+  CHORUS_PUSH_TTL_SECONDS: env.positiveInt(24 * 3600),
+  CHORUS_PUSH_REQUEST_TIMEOUT_MS: env.positiveInt(10_000),
+  /** Notify calls resolving devices and settings at once; more are refused (RESOURCE_EXHAUSTED). */
+  CHORUS_PUSH_MAX_RESOLVING: env.positiveInt(256),
+  CHORUS_VAPID_SUBJECT: z.string().regex(/^(mailto:|https:)/, "must be a mailto: or https: URL").optional(),
+  CHORUS_VAPID_PUBLIC_KEY: z.string().optional(),
+  CHORUS_VAPID_PRIVATE_KEY: z.string().optional(),
+  /** Web Push to plain http:// endpoints (local test push services only). */
+  CHORUS_WEB_PUSH_ALLOW_HTTP: flag,
+  /** FCM: the service account key (a file, or its JSON). */
+  CHORUS_FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
+  CHORUS_FCM_SERVICE_ACCOUNT: z.string().optional(),
+  CHORUS_FCM_PROJECT_ID: z.string().optional(),
+  CHORUS_FCM_ENDPOINT: z.url().default(FCM_ENDPOINT),
+  /** APNs: the .p8 signing key (a file, or its PEM), its key id, the team id and the app's bundle id. */
+  CHORUS_APNS_KEY_FILE: z.string().optional(),
+  CHORUS_APNS_KEY: z.string().optional(),
+  CHORUS_APNS_KEY_ID: z.string().optional(),
+  CHORUS_APNS_TEAM_ID: z.string().optional(),
+  CHORUS_APNS_TOPIC: z.string().optional(),
+  CHORUS_APNS_ENDPOINT: z.url().default(APNS_ENDPOINT),
+  /** The gateways' Redis (their session directory, for Notify's check_sessions); unset in embedded mode. */
+  CHORUS_REDIS_URL: z.url({ error: "must be a redis:// or rediss:// URL" }).optional(),
+  CHORUS_REGISTRY_NAMESPACE: meshEnvSchema.shape.CHORUS_REGISTRY_NAMESPACE,
+  CHORUS_DATA_DIR: z.string().default(".chorus/data"),
+});
+export type PushConfig = z.infer<typeof pushEnvSchema>;
+
+export function loadPushConfig(environment: Record<string, string | undefined>): PushConfig {
+  return loadConfig(pushEnvSchema, environment);
+}
+
+/**
+ * The VAPID keys: from the environment, or in embedded mode kept in the data folder (made on
+ * first start, so browsers' subscriptions survive restarts). None in cluster mode without
+ * them: Web Push is off.
+ */
+function vapidDetails(config: PushConfig, mode: RunMode): VapidDetails | undefined {
+  const subject = config.CHORUS_VAPID_SUBJECT ?? "mailto:push@chorus.invalid";
+  if (config.CHORUS_VAPID_PUBLIC_KEY && config.CHORUS_VAPID_PRIVATE_KEY) {
+    return { subject, publicKey: config.CHORUS_VAPID_PUBLIC_KEY, privateKey: config.CHORUS_VAPID_PRIVATE_KEY };
+  }
+  if (config.CHORUS_VAPID_PUBLIC_KEY || config.CHORUS_VAPID_PRIVATE_KEY) {
+    throw new Error("CHORUS_VAPID_PUBLIC_KEY and CHORUS_VAPID_PRIVATE_KEY go together");
+  }
+  if (mode !== "embedded") return undefined;
+  const file = join(config.CHORUS_DATA_DIR, "vapid-keys.json");
+  if (existsSync(file)) return { subject, ...(JSON.parse(readFileSync(file, "utf8")) as { publicKey: string; privateKey: string }) };
+  const keys = webpush.generateVAPIDKeys();
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  return { subject, ...keys };
+}
+
+export interface ConfiguredProviders {
+  providers: Partial<Record<ProviderName, () => PushProvider>>;
+  webPushPublicKey: string;
+}
+
+/** A provider factory (one connection per sink) for each provider the environment configures. */
+export function configureProviders(config: PushConfig, mode: RunMode, logger: Logger): ConfiguredProviders {
+  const providers: Partial<Record<ProviderName, () => PushProvider>> = {};
+  const timeoutMs = config.CHORUS_PUSH_REQUEST_TIMEOUT_MS;
+  const vapid = vapidDetails(config, mode);
+  if (vapid) {
+    providers.webpush = () =>
+      new WebPushProvider({ vapid, connections: config.CHORUS_PUSH_MAX_IN_FLIGHT, timeoutMs, allowHttp: config.CHORUS_WEB_PUSH_ALLOW_HTTP });
+  }
+  const accountJson = config.CHORUS_FCM_SERVICE_ACCOUNT ?? (config.CHORUS_FCM_SERVICE_ACCOUNT_FILE && readFileSync(config.CHORUS_FCM_SERVICE_ACCOUNT_FILE, "utf8"));
+  if (accountJson) {
+    const account = JSON.parse(accountJson) as GoogleServiceAccount;
+    const projectId = config.CHORUS_FCM_PROJECT_ID ?? account.project_id;
+    if (!projectId) throw new Error("CHORUS_FCM_PROJECT_ID: required when the service account names no project_id");
+    const tokens = new GoogleAccessTokens(account);
+    providers.fcm = () => new FcmProvider({ projectId, endpoint: config.CHORUS_FCM_ENDPOINT, tokens, timeoutMs });
+  }
+  const apnsKey = config.CHORUS_APNS_KEY ?? (config.CHORUS_APNS_KEY_FILE && readFileSync(config.CHORUS_APNS_KEY_FILE, "utf8"));
+  if (apnsKey) {
+    const missing = (["CHORUS_APNS_KEY_ID", "CHORUS_APNS_TEAM_ID", "CHORUS_APNS_TOPIC"] as const).filter((v) => !config[v]);
+    if (missing.length > 0) throw new Error(`${missing.join(", ")}: required with an APNs key`);
+    const tokens = new ApnsProviderToken({ privateKey: apnsKey, keyId: config.CHORUS_APNS_KEY_ID!, teamId: config.CHORUS_APNS_TEAM_ID! });
+    providers.apns = () => new ApnsProvider({ endpoint: config.CHORUS_APNS_ENDPOINT, topic: config.CHORUS_APNS_TOPIC!, tokens, timeoutMs });
+  }
+  logger.info({ providers: Object.keys(providers) }, "push providers configured");
+  return { providers, webPushPublicKey: vapid?.publicKey ?? "" };
+}
