@@ -2,6 +2,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Channel, Guild, Member, Role } from "@chorus/contracts/chorus/chat/v1/guild_pb";
 import { discordGuildChannel } from "./channels.js";
 import { discordGuild, discordMember, isoTime, type UserLookup } from "./guilds.js";
+import { discordPresence, type UserPresence } from "./presences.js";
 
 /** What one member's GUILD_CREATE is made of, as GuildService.GetGuild and ListMembers give it. */
 export interface GuildCreateParts {
@@ -16,6 +17,8 @@ export interface GuildCreateParts {
   joinedAt?: Timestamp;
   /** member_count is above the session's large_threshold. */
   large: boolean;
+  /** The presences of online members (none for sessions without GUILD_PRESENCES). */
+  presences?: readonly UserPresence[];
 }
 
 /** The gateway's GUILD_CREATE `d` from its parts (the users of `members` must be in `users`). */
@@ -29,7 +32,7 @@ export function discordGuildCreateOf(parts: GuildCreateParts, users: UserLookup)
     members: parts.members.map((m) => discordMember(m, users)),
     channels: parts.channels.map((c) => discordGuildChannel(c)),
     threads: [],
-    presences: [],
+    presences: (parts.presences ?? []).map((p) => discordPresence(p.userId, parts.guild.id, p.presence)),
     voice_states: [],
     stage_instances: [],
     guild_scheduled_events: [],

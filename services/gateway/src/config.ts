@@ -15,6 +15,8 @@ export const gatewayEnvSchema = z.object({
   CHORUS_GATEWAY_BUFFER_SIZE: env.positiveInt(1000),
   /** Client payloads one connection may send per 60 s (Discord: 120); more closes with 4008. */
   CHORUS_GATEWAY_RATE_LIMIT: env.positiveInt(120),
+  /** IDENTIFYs a bot user may make per 24 h (Discord: 1000), across all gateway nodes; past it IDENTIFY closes with 4004. */
+  CHORUS_GATEWAY_SESSION_START_LIMIT: env.positiveInt(1000),
   /** Redis holding sessions, replay buffers and the user → sessions directory; unset: an in-process stand-in (embedded mode only). */
   CHORUS_REDIS_URL: z.url({ error: "must be a redis:// or rediss:// URL" }).optional(),
   /** Also the Redis key prefix (chorus:<namespace>:gw:), so deployments and test runs can share a Redis. */

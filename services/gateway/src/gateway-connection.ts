@@ -17,7 +17,7 @@ import {
   type ResumeData,
 } from "./gateway-protocol.js";
 import { controlFrame, dispatchFrame } from "./frames.js";
-import { checkIntents, seesContent } from "./intents.js";
+import { checkIntents, seesContent, seesPresences } from "./intents.js";
 import { SendRateLimiter } from "./rate-limiter.js";
 import { ZlibStream } from "./zlib-stream.js";
 import type { Authenticator, Identity } from "./identity.js";
@@ -25,6 +25,7 @@ import type { GuildSnapshots } from "./guild-snapshots.js";
 import { parsePresence, type GuildPresence } from "./guild-presence.js";
 import { parseMemberRequest, type MemberChunks } from "./member-chunks.js";
 import { deliverOne, type SessionStore } from "./session-store.js";
+import type { SessionStartCounter } from "./session-start-limit.js";
 
 /** What every connection of a gateway node shares. */
 export interface GatewayContext {
@@ -34,6 +35,8 @@ export interface GatewayContext {
   /** URL announced as resume_gateway_url. */
   publicUrl(): string;
   store: SessionStore;
+  /** Bots' IDENTIFYs per 24 h (session_start_limit). */
+  startLimit: SessionStartCounter;
   auth: Authenticator;
   snapshots: GuildSnapshots;
   presence: GuildPresence;
@@ -311,6 +314,12 @@ export class GatewayConnection {
     if (refused !== undefined) {
       return this.close(refused, refused === CloseCode.InvalidIntents ? "Invalid intent(s)." : "Disallowed intent(s).");
     }
+    // A bot past its session start limit: Discord resets its token, so its IDENTIFYs fail
+    // with 4004 until it has a new one; here until the window resets.
+    if (identity.bot && !(await this.ctx.startLimit.take(identity.user.id)).allowed) {
+      return this.close(CloseCode.AuthenticationFailed, "Session start limit reached.");
+    }
+    if (this.state !== "identifying") return;
     await this.startSession(identify, identity);
   }
 
@@ -364,7 +373,7 @@ export class GatewayConnection {
       if (!(await ctx.presence.markOnline(guildId, userId, sessionId, identify.intents))) return;
       if (this.state !== "ready") return;
       try {
-        await this.dispatchOwn("GUILD_CREATE", await ctx.snapshots.guildCreate(guildId, userId, largeThreshold));
+        await this.dispatchOwn("GUILD_CREATE", await ctx.snapshots.guildCreate(guildId, userId, largeThreshold, seesPresences(identify.intents)));
       } catch (err) {
         ctx.logger.warn({ err, guildId: String(guildId) }, "could not render GUILD_CREATE; the guild stays unavailable");
       }
@@ -378,7 +387,7 @@ export class GatewayConnection {
     const session = this.session!;
     if (!session.guilds.has(BigInt(request.guild_id))) return;
     try {
-      for (const chunk of await this.ctx.memberChunks.chunks(request, session.userId)) await this.dispatchOwn("GUILD_MEMBERS_CHUNK", chunk);
+      for (const chunk of await this.ctx.memberChunks.chunks(request, session.userId, seesPresences(session.intents))) await this.dispatchOwn("GUILD_MEMBERS_CHUNK", chunk);
     } catch (err) {
       this.ctx.logger.warn({ err, guildId: request.guild_id }, "could not answer REQUEST_GUILD_MEMBERS");
     }

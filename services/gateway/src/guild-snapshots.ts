@@ -2,6 +2,7 @@ import type { MeshClients } from "@chorus/mesh";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { discordGuildCreateOf } from "@chorus/discord-json/guild-create";
+import { guildPresences } from "@chorus/discord-json/presences";
 import type { UserCache } from "@chorus/discord-json/user-cache";
 
 /** ListUserGuilds pages. */
@@ -30,16 +31,23 @@ export class GuildSnapshots {
 
   /**
    * One member's GUILD_CREATE `d` as JSON bytes. As Discord: a guild of more than
-   * `largeThreshold` members is `large` and lists only this member; a smaller one lists all.
+   * `largeThreshold` members is `large` and lists only this member; a smaller one lists all,
+   * and, with `presences` (the session has GUILD_PRESENCES), the presences of its online
+   * members. A large guild lists none: they cost a whole online list per session start, and
+   * clients ask for the members they need with REQUEST_GUILD_MEMBERS `presences: true`.
    */
-  async guildCreate(guildId: bigint, userId: bigint, largeThreshold: number): Promise<Buffer> {
+  async guildCreate(guildId: bigint, userId: bigint, largeThreshold: number, presences: boolean): Promise<Buffer> {
     const guildNode = this.clients.client(GuildService, guildId);
     const view = await guildNode.getGuild({ guildId, actorId: userId });
     const large = view.memberCount > largeThreshold;
-    const members = large || !view.member ? (view.member ? [view.member] : []) : (await guildNode.listMembers({ guildId, actorId: userId, limit: MEMBER_PAGE })).members;
+    const listsAll = !large && view.member !== undefined;
+    const [members, online] = await Promise.all([
+      listsAll ? guildNode.listMembers({ guildId, actorId: userId, limit: MEMBER_PAGE }).then((r) => r.members) : view.member ? [view.member] : [],
+      listsAll && presences ? guildNode.listOnline({ guildId }).then((r) => guildPresences(r.sessions)) : [],
+    ]);
     const users = await this.users.lookup(members.map((m) => m.userId));
     const d = discordGuildCreateOf(
-      { guild: view.guild!, roles: view.roles, channels: view.channels, members, memberCount: view.memberCount, joinedAt: view.member?.joinedAt, large },
+      { guild: view.guild!, roles: view.roles, channels: view.channels, members, memberCount: view.memberCount, joinedAt: view.member?.joinedAt, large, presences: online },
       users,
     );
     return Buffer.from(JSON.stringify(d));

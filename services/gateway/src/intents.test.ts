@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ApplicationFlags, GatewayIntentBits as I } from "discord-api-types/v10";
-import { KNOWN_INTENTS, checkIntents, seesContent } from "./intents.js";
+import { KNOWN_INTENTS, checkIntents, seesContent, seesPresences } from "./intents.js";
 
 const person = { bot: false, applicationFlags: 0n };
 const bot = (flags = 0) => ({ bot: true, applicationFlags: BigInt(flags) });
@@ -30,4 +30,9 @@ test("message content: persons always see it, bots with MESSAGE_CONTENT only", (
   assert.ok(seesContent(0, false));
   assert.ok(!seesContent(I.GuildMessages, true));
   assert.ok(seesContent(I.GuildMessages | I.MessageContent, true));
+});
+
+test("presences: only sessions with GUILD_PRESENCES get them", () => {
+  assert.ok(seesPresences(I.Guilds | I.GuildPresences));
+  assert.ok(!seesPresences(I.Guilds | I.GuildMembers));
 });

@@ -49,3 +49,6 @@ export function checkIntents(intents: number, holder: IntentsHolder): number | u
  */
 export const seesContent = (intents: number, bot: boolean) => !bot || (intents & GatewayIntentBits.MessageContent) !== 0;
 
+
+/** Whether a session gets other members' presences (GUILD_PRESENCES): in GUILD_CREATE and member chunks. */
+export const seesPresences = (intents: number) => (intents & GatewayIntentBits.GuildPresences) !== 0;

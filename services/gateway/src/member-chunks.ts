@@ -3,7 +3,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { MeshClients } from "@chorus/mesh";
 import type { Member } from "@chorus/contracts/chorus/chat/v1/guild_pb";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
-import { discordMember } from "@chorus/discord-json/guilds";
+import { discordMember, type UserLookup } from "@chorus/discord-json/guilds";
+import { discordPresence, guildPresences, type Presence, type UserPresence } from "@chorus/discord-json/presences";
 import type { UserCache } from "@chorus/discord-json/user-cache";
 
 const snowflake = z.string().regex(/^\d{1,20}$/);
@@ -28,8 +29,48 @@ export function parseMemberRequest(d: unknown): MemberRequest | undefined {
 }
 
 /** Discord sends at most this many members per GUILD_MEMBERS_CHUNK. */
-const CHUNK_SIZE = 1000;
+export const CHUNK_SIZE = 1000;
 const PAGE = 1000;
+
+/** What one REQUEST_GUILD_MEMBERS found, ready to render. */
+export interface FoundMembers {
+  members: readonly Member[];
+  /** Requested user ids that are not members. */
+  notFound: readonly string[];
+  users: UserLookup;
+  /** The online members' presences when the request gets them (`presences: true` with GUILD_PRESENCES); else undefined. */
+  presences?: readonly UserPresence[];
+}
+
+/**
+ * The GUILD_MEMBERS_CHUNK `d`s answering a request: up to CHUNK_SIZE members each (one empty
+ * chunk when nothing matched), `not_found` on the first, and with presences each chunk's
+ * `presences` lists those of its members who are online (offline ones are left out, as Discord).
+ */
+export function renderMemberChunks(request: MemberRequest, found: FoundMembers): Buffer[] {
+  const guildId = BigInt(request.guild_id);
+  const online = found.presences && new Map(found.presences.map((p) => [p.userId, p.presence]));
+  const count = Math.max(1, Math.ceil(found.members.length / CHUNK_SIZE));
+  return Array.from({ length: count }, (_, index) => {
+    const members = found.members.slice(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE);
+    return Buffer.from(
+      JSON.stringify({
+        guild_id: request.guild_id,
+        members: members.map((m) => discordMember(m, found.users)),
+        chunk_index: index,
+        chunk_count: count,
+        ...(index === 0 && found.notFound.length > 0 ? { not_found: found.notFound } : {}),
+        ...(online ? { presences: members.flatMap((m) => presenceIn(online, m.userId, guildId)) } : {}),
+        ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+      }),
+    );
+  });
+}
+
+function presenceIn(online: Map<bigint, Presence>, userId: bigint, guildId: bigint) {
+  const presence = online.get(userId);
+  return presence ? [discordPresence(userId, guildId, presence)] : [];
+}
 
 /** GUILD_MEMBERS_CHUNK dispatches answering one REQUEST_GUILD_MEMBERS. */
 export class MemberChunks {
@@ -38,7 +79,11 @@ export class MemberChunks {
     private readonly users: UserCache,
   ) {}
 
-  async chunks(request: MemberRequest, actorId: bigint): Promise<Buffer[]> {
+  /**
+   * `seesPresences`: the session has GUILD_PRESENCES. Without it `presences: true` counts as
+   * false, as on Discord (the chunks carry no `presences`).
+   */
+  async chunks(request: MemberRequest, actorId: bigint, seesPresences: boolean): Promise<Buffer[]> {
     const guildId = BigInt(request.guild_id);
     const guild = this.clients.client(GuildService, guildId);
     let members: Member[] = [];
@@ -70,20 +115,10 @@ export class MemberChunks {
       }
       members = members.slice(0, limit);
     }
-    const users = await this.users.lookup(members.map((m) => m.userId));
-    const count = Math.max(1, Math.ceil(members.length / CHUNK_SIZE));
-    return Array.from({ length: count }, (_, index) =>
-      Buffer.from(
-        JSON.stringify({
-          guild_id: request.guild_id,
-          members: members.slice(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE).map((m) => discordMember(m, users)),
-          chunk_index: index,
-          chunk_count: count,
-          ...(index === 0 && notFound.length > 0 ? { not_found: notFound } : {}),
-          ...(request.presences ? { presences: [] } : {}),
-          ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
-        }),
-      ),
-    );
+    const [users, presences] = await Promise.all([
+      this.users.lookup(members.map((m) => m.userId)),
+      request.presences && seesPresences ? guild.listOnline({ guildId }).then((r) => guildPresences(r.sessions)) : undefined,
+    ]);
+    return renderMemberChunks(request, { members, notFound, users, presences });
   }
 }

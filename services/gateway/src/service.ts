@@ -16,6 +16,7 @@ import { MemorySessionStore } from "./memory-session-store.js";
 import { RedisSessionStore } from "./redis-session-store.js";
 import { gatewayKeyPrefix, openRedis } from "./session-directory.js";
 import { SessionLifecycle } from "./session-lifecycle.js";
+import { MemorySessionStartCounter, RedisSessionStartCounter, type SessionStartCounter } from "./session-start-limit.js";
 import type { SessionStore } from "./session-store.js";
 import { GatewaySockets } from "./websocket-server.js";
 
@@ -52,6 +53,8 @@ export const gatewayService: ServiceModule = {
     // ioredis reconnects by itself (backing off to 2 s); say so rather than print to stderr.
     redis?.on("error", (err) => ctx.logger.warn({ err }, "Redis connection failed (CHORUS_REDIS_URL)"));
     const store: SessionStore = redis ? new RedisSessionStore(redis, storeOptions) : new MemorySessionStore(storeOptions);
+    const startOptions = { total: config.CHORUS_GATEWAY_SESSION_START_LIMIT };
+    const startLimit: SessionStartCounter = redis ? new RedisSessionStartCounter(redis, storeOptions.prefix, startOptions) : new MemorySessionStartCounter(startOptions);
     const users = new UserCache((userId) => fetchUser(ctx.clients, userId));
     const presence = new GuildPresence(ctx.clients, ctx.instanceId, ctx.logger);
     const lifecycle = new SessionLifecycle(store, presence, resumeWindowMs, ctx.logger);
@@ -69,6 +72,7 @@ export const gatewayService: ServiceModule = {
       rateLimit: config.CHORUS_GATEWAY_RATE_LIMIT,
       publicUrl: () => websocketUrl,
       store,
+      startLimit,
       auth: new Authenticator(ctx.clients),
       snapshots: new GuildSnapshots(ctx.clients, users),
       presence,
@@ -95,6 +99,11 @@ export const gatewayService: ServiceModule = {
           getStatus: () => ({ node: ctx.nodeInfo(), websocketUrl, openSessions: sockets.openConnections }),
           deliver: (req) => deliveries.deliver(req),
           deliverBatch: (req) => deliveries.deliverBatch(req),
+          getSessionStartLimit: async (req) => {
+            if (req.userId === 0n) throw new ConnectError("user_id: Required.", Code.InvalidArgument);
+            const limit = await startLimit.peek(req.userId);
+            return { total: limit.total, remaining: limit.remaining, resetAfterMs: BigInt(limit.resetAfterMs), maxConcurrency: limit.maxConcurrency };
+          },
         });
       },
       async stop() {

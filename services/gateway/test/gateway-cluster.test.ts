@@ -26,6 +26,8 @@ import { ChorusHttp } from "./chorus-http.js";
 import { GatewayClient, connectSession, type Payload } from "./gateway-client.js";
 
 const RESUME_WINDOW_MS = 4000;
+/** Session starts per bot: only the session_start_limit test uses bots. */
+const START_LIMIT = 2;
 const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 let deliveries = 0;
 const deliveryId = () => `cluster-${process.pid}-${deliveries++}`;
@@ -52,6 +54,7 @@ describe("gateway (cluster mode)", () => {
       CHORUS_CASSANDRA_KEYSPACE: "chorus_test",
       CHORUS_REDIS_URL: redisUrl,
       CHORUS_GATEWAY_RESUME_WINDOW_MS: String(RESUME_WINDOW_MS),
+      CHORUS_GATEWAY_SESSION_START_LIMIT: String(START_LIMIT),
     };
     processes.push(await startServiceProcess("storage", env));
     processes.push(await startServiceProcess("guild", { ...env, CHORUS_WORKER_ID: "11" }));
@@ -93,6 +96,51 @@ describe("gateway (cluster mode)", () => {
       for (let i = 0; i < 3; i++) urls.add((await http.ok("GET", "/gateway")).url);
       return JSON.stringify([...urls].sort()) === JSON.stringify(expected);
     });
+  });
+
+  it("presences in GUILD_CREATE and member chunks come from the guild's owner process, for sessions with GUILD_PRESENCES only", async () => {
+    const owner = await http.register();
+    const guildId = await http.createGuild(owner.token);
+    const channels = await http.ok("GET", `/guilds/${guildId}/channels`, owner.token);
+    const invite = await http.ok("POST", `/channels/${channels.find((c: any) => c.type === 0).id}/invites`, owner.token, {});
+    const friend = await http.register();
+    await http.ok("POST", `/invites/${invite.code}`, friend.token, {});
+    const activities = [{ name: "go", type: 0 }];
+    const friendSession = await connectSession(wsOf(gateways.b), friend.token, I.Guilds, { extra: { presence: { status: "idle", activities, since: null, afk: false } } });
+    const expected = { user: { id: friend.id }, guild_id: guildId, status: "idle", activities, client_status: { desktop: "idle" } };
+
+    const watcher = await connectSession(wsOf(gateways.a), owner.token, I.Guilds | I.GuildPresences);
+    const created = events(watcher.client, "GUILD_CREATE")[0];
+    assert.deepEqual(created.d.presences.find((p: any) => p.user.id === friend.id), expected);
+    assert.deepEqual(created.d.presences.map((p: any) => p.user.id).sort(), [friend.id, owner.id].sort());
+    const blind = await connectSession(wsOf(gateways.c), owner.token, I.Guilds);
+    assert.deepEqual(events(blind.client, "GUILD_CREATE")[0].d.presences, []);
+
+    watcher.client.send({ op: 8, d: { guild_id: guildId, user_ids: [friend.id], presences: true, nonce: "p" } });
+    assert.deepEqual((await watcher.client.next("the chunk with presences", (p) => p.d?.nonce === "p")).d.presences, [expected]);
+    blind.client.send({ op: 8, d: { guild_id: guildId, user_ids: [friend.id], presences: true, nonce: "b" } });
+    const blindChunk = await blind.client.next("the chunk without", (p) => p.d?.nonce === "b");
+    assert.deepEqual([blindChunk.d.members.length, "presences" in blindChunk.d], [1, false]);
+    for (const s of [friendSession, watcher, blind]) s.client.close(1000);
+  });
+
+  it("session_start_limit is counted in Redis for all gateway nodes: any node reports it, and refuses past it with 4004", async () => {
+    const owner = await http.register();
+    const bot = await http.createBot(owner.token);
+    const botId = BigInt(bot.id);
+    assert.equal((await gatewayOn(gateways.c).getSessionStartLimit({ userId: botId })).remaining, START_LIMIT);
+    const first = await connectSession(wsOf(gateways.a), `Bot ${bot.token}`, I.Guilds);
+    assert.equal((await gatewayOn(gateways.b).getSessionStartLimit({ userId: botId })).remaining, START_LIMIT - 1);
+    const second = await connectSession(wsOf(gateways.b), `Bot ${bot.token}`, I.Guilds);
+    const limit = await gatewayOn(gateways.c).getSessionStartLimit({ userId: botId });
+    assert.deepEqual([limit.total, limit.remaining, limit.maxConcurrency], [START_LIMIT, 0, 1]);
+    assert.ok(limit.resetAfterMs > 0n && limit.resetAfterMs <= 86_400_000n, `reset_after ${limit.resetAfterMs}`);
+    const third = await new GatewayClient(wsOf(gateways.c)).open();
+    await third.next("HELLO", (p) => p.op === 10);
+    third.identify(bot.token, I.Guilds);
+    assert.equal(await third.closeCode(), 4004);
+    assert.equal(await redis.get(`chorus:${namespace}:gw:starts:${bot.id}`), String(START_LIMIT));
+    for (const s of [first, second]) s.client.close(1000);
   });
 
   it("a session resumes on another node after its node is killed, getting every buffered event once", async () => {

@@ -15,6 +15,7 @@ import { GatewayClient, connectSession, identifyCloseCode } from "./gateway-clie
 const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 let deliveries = 0;
 const deliveryId = () => `test-${process.pid}-${deliveries++}`;
+const START_LIMIT = 3;
 
 describe("gateway (embedded mode)", () => {
   let chorus: EmbeddedChorusProcess;
@@ -25,7 +26,8 @@ describe("gateway (embedded mode)", () => {
   let accounts: Client<typeof AccountStorageService>;
 
   before(async () => {
-    chorus = await startEmbeddedChorus({ CHORUS_GATEWAY_RESUME_WINDOW_MS: "5000" });
+    // Bots here identify at most twice each, but for the one that spends its session starts.
+    chorus = await startEmbeddedChorus({ CHORUS_GATEWAY_RESUME_WINDOW_MS: "5000", CHORUS_GATEWAY_SESSION_START_LIMIT: String(START_LIMIT) });
     http = new ChorusHttp(`http://127.0.0.1:${chorus.ports.http}`);
     ws = `ws://127.0.0.1:${chorus.ports.gateway}`;
     const transport = createConnectTransport({ baseUrl: `http://127.0.0.1:${chorus.ports.grpc}`, httpVersion: "1.1" });
@@ -296,6 +298,90 @@ describe("gateway (embedded mode)", () => {
     for (const s of [watcher, ...withoutIntent]) await s.client.next("the new channel", (p) => p.t === "CHANNEL_CREATE" && p.d.id === created.id);
     for (const s of withoutIntent) assert.equal(s.client.dispatches().filter((p) => p.t === "PRESENCE_UPDATE").length, 0, `session ${s.sessionId} has no GUILD_PRESENCES`);
     for (const s of [watcher, blind, ...burst]) s.client.close(1000);
+  });
+
+  it("presences in GUILD_CREATE and member chunks: online members' presences with GUILD_PRESENCES, none without", async () => {
+    const owner = await http.register();
+    const guildId = await http.createGuild(owner.token);
+    const channels = await http.ok("GET", `/guilds/${guildId}/channels`, owner.token);
+    const invite = await http.ok("POST", `/channels/${channels.find((c: any) => c.type === 0).id}/invites`, owner.token, {});
+    const [friend, hidden, away] = [await http.register(), await http.register(), await http.register()];
+    for (const user of [friend, hidden, away]) await http.ok("POST", `/invites/${invite.code}`, user.token, {});
+    const presence = (status: string, activities: unknown[] = []) => ({ extra: { presence: { status, activities, since: null, afk: false } } });
+    // Online before the watchers start: dnd with an activity, and invisible (shown as offline:
+    // left out, as offline members are). `away` never connects.
+    const friendSession = await connectSession(ws, friend.token, I.Guilds, presence("dnd", [{ name: "chess", type: 0 }]));
+    const hiddenSession = await connectSession(ws, hidden.token, I.Guilds, presence("invisible"));
+
+    const watcher = await connectSession(ws, owner.token, I.Guilds | I.GuildPresences);
+    const created = await watcher.client.dispatch("GUILD_CREATE");
+    assert.equal(created.d.member_count, 4);
+    const byUser = (list: any[]) => Object.fromEntries(list.map((p) => [p.user.id, p]));
+    const friendPresence = { user: { id: friend.id }, guild_id: guildId, status: "dnd", activities: [{ name: "chess", type: 0 }], client_status: { desktop: "dnd" } };
+    assert.deepEqual(byUser(created.d.presences), {
+      [friend.id]: friendPresence,
+      [owner.id]: { user: { id: owner.id }, guild_id: guildId, status: "online", activities: [], client_status: { desktop: "online" } },
+    });
+    // The same rendering as the owner's PRESENCE_UPDATE.
+    let mark = watcher.client.received.length;
+    friendSession.client.send({ op: 3, d: { since: null, activities: [{ name: "chess", type: 0 }], status: "idle", afk: false } });
+    const update = await watcher.client.next("friend idle", (p) => p.t === "PRESENCE_UPDATE" && p.d.user.id === friend.id && p.d.status === "idle", mark);
+    assert.deepEqual(update.d, { ...friendPresence, status: "idle", client_status: { desktop: "idle" } });
+
+    const blind = await connectSession(ws, owner.token, I.Guilds);
+    assert.deepEqual((await blind.client.dispatch("GUILD_CREATE")).d.presences, [], "no presences without GUILD_PRESENCES");
+
+    // REQUEST_GUILD_MEMBERS with presences: true → the returned members' presences (online ones only).
+    watcher.client.send({ op: 8, d: { guild_id: guildId, query: "", limit: 0, presences: true, nonce: "p-all" } });
+    const all = await watcher.client.next("the chunk with presences", (p) => p.t === "GUILD_MEMBERS_CHUNK" && p.d.nonce === "p-all");
+    assert.equal(all.d.members.length, 4);
+    assert.deepEqual(Object.keys(byUser(all.d.presences)).sort(), [friend.id, owner.id].sort());
+    assert.deepEqual(byUser(all.d.presences)[friend.id], update.d);
+    watcher.client.send({ op: 8, d: { guild_id: guildId, user_ids: [friend.id, hidden.id, away.id], presences: true, nonce: "p-ids" } });
+    const byIds = await watcher.client.next("the chunk by ids", (p) => p.t === "GUILD_MEMBERS_CHUNK" && p.d.nonce === "p-ids");
+    assert.deepEqual(byIds.d.presences, [update.d]);
+    watcher.client.send({ op: 8, d: { guild_id: guildId, query: "", limit: 0, nonce: "no-p" } });
+    assert.equal("presences" in (await watcher.client.next("a chunk without presences", (p) => p.d?.nonce === "no-p")).d, false);
+    // Without GUILD_PRESENCES, presences: true counts as false (Discord).
+    blind.client.send({ op: 8, d: { guild_id: guildId, query: "", limit: 0, presences: true, nonce: "blind" } });
+    const blindChunk = await blind.client.next("the blind chunk", (p) => p.d?.nonce === "blind");
+    assert.equal(blindChunk.d.members.length, 4);
+    assert.equal("presences" in blindChunk.d, false);
+    for (const s of [friendSession, hiddenSession, watcher, blind]) s.client.close(1000);
+  });
+
+  it("session_start_limit: a bot's IDENTIFYs count down; past the total it gets 4004, RESUME still works; persons are not counted", async () => {
+    const owner = await http.register();
+    const bot = await http.createBot(owner.token);
+    const botId = BigInt(bot.id);
+    const fresh = await gateway.getSessionStartLimit({ userId: botId });
+    assert.deepEqual([fresh.total, fresh.remaining, fresh.resetAfterMs, fresh.maxConcurrency], [START_LIMIT, START_LIMIT, 0n, 1]);
+    const remaining: number[] = [];
+    const sessions = [];
+    for (let i = 0; i < START_LIMIT; i++) {
+      sessions.push(await connectSession(ws, `Bot ${bot.token}`, I.Guilds));
+      const limit = await gateway.getSessionStartLimit({ userId: botId });
+      remaining.push(limit.remaining);
+      assert.ok(limit.resetAfterMs > 0n && limit.resetAfterMs <= 86_400_000n, `reset_after ${limit.resetAfterMs}`);
+    }
+    assert.deepEqual(remaining, Array.from({ length: START_LIMIT }, (_, i) => START_LIMIT - 1 - i));
+    const properties = { os: "linux" };
+    assert.equal(await identifyCloseCode(ws, { op: 2, d: { token: bot.token, intents: I.Guilds, properties } }), 4004);
+    assert.equal((await gateway.getSessionStartLimit({ userId: botId })).remaining, 0);
+    // RESUME is not a session start.
+    const [first] = sessions;
+    const lastSeq = first.client.dispatches().at(-1)!.s!;
+    first.client.close(4200);
+    await first.client.closeCode();
+    const resumed = await new GatewayClient(ws).open();
+    await resumed.next("HELLO", (p) => p.op === 10);
+    resumed.send({ op: 6, d: { token: `Bot ${bot.token}`, session_id: first.sessionId, seq: lastSeq } });
+    await resumed.dispatch("RESUMED");
+    // A person identifies as often as it likes.
+    for (let i = 0; i <= START_LIMIT; i++) (await connectSession(ws, owner.token, I.Guilds)).client.close(1000);
+    assert.equal((await gateway.getSessionStartLimit({ userId: BigInt(owner.id) })).remaining, START_LIMIT);
+    await assert.rejects(gateway.getSessionStartLimit({ userId: 0n }), /user_id/);
+    for (const s of [resumed, ...sessions.slice(1).map((x) => x.client)]) s.close(1000);
   });
 
   it("GET /gateway and /gateway/bot give the gateway's URL", async () => {

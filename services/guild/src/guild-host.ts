@@ -14,6 +14,7 @@ import { dispatchesOf, json, usersOfEvent, type Dispatch } from "./guild-dispatc
 import { GatewayIntentBits } from "discord-api-types/v10";
 import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
 import type { UserCache } from "@chorus/discord-json/user-cache";
+import { discordPresence } from "@chorus/discord-json/presences";
 import { OnlineSessions } from "./online-sessions.js";
 import { PresenceCoalescer, type PresenceUpdate } from "./presence-coalescer.js";
 
@@ -426,14 +427,7 @@ export class GuildHost {
     const listeners = entry.online.listeners();
     if (listeners.length === 0) return undefined;
     const jobs = updates.map(({ userId, presence }): FanoutJob => {
-      const data = {
-        user: { id: String(userId) },
-        guild_id: String(guildId),
-        status: presence.status,
-        activities: presence.activities === "" ? [] : (JSON.parse(presence.activities) as unknown[]),
-        client_status: presence.status === "offline" ? {} : { desktop: presence.status },
-      };
-      const dispatch: Dispatch = { event: "PRESENCE_UPDATE", data: json(data), intents: GatewayIntentBits.GuildPresences, channelId: 0n, userIds: [], toOnlineMembers: true };
+      const dispatch: Dispatch = { event: "PRESENCE_UPDATE", data: json(discordPresence(userId, guildId, presence)), intents: GatewayIntentBits.GuildPresences, channelId: 0n, userIds: [], toOnlineMembers: true };
       return { ownerId: guildId, guildSeq: entry.model.seq, deliveryId: `p:${guildId}:${userId}:${++this.presenceSerial}`, dispatch, sessions: listeners };
     });
     this.options.fanout.enqueue(guildId, Promise.resolve(jobs));

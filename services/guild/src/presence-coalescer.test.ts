@@ -1,9 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { OFFLINE, PresenceCoalescer, presenceOf, type Presence, type PresenceTimers, type PresenceUpdate } from "./presence-coalescer.js";
+import { OFFLINE, PresenceCoalescer, type Presence, type PresenceTimers, type PresenceUpdate } from "./presence-coalescer.js";
 
-const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-const session = (status: string, activities: unknown[] = []) => ({ status, activities: encode(activities) });
 const ONLINE: Presence = { status: "online", activities: "[]" };
 const IDLE: Presence = { status: "idle", activities: "[]" };
 
@@ -59,16 +57,6 @@ function setup(options: { listeners?: boolean } = {}) {
   const flat = (batch: PresenceUpdate[]) => batch.map((u) => `${u.userId}:${u.presence.status}`);
   return { coalescer, timers, published, set, finish, flat };
 }
-
-describe("presenceOf", () => {
-  it("is the newest session's presence; invisible and no session show offline; an empty status is online", () => {
-    assert.deepEqual(presenceOf([]), OFFLINE);
-    assert.deepEqual(presenceOf([session("")]), ONLINE);
-    assert.deepEqual(presenceOf([session("dnd"), session("idle", [{ name: "chess" }])]), { status: "idle", activities: '[{"name":"chess"}]' });
-    assert.deepEqual(presenceOf([session("idle", [{ name: "chess" }])].concat([session("invisible", [{ name: "x" }])])), OFFLINE);
-    assert.deepEqual(presenceOf([session("invisible"), session("online")]), ONLINE);
-  });
-});
 
 describe("PresenceCoalescer", () => {
   it("a burst of changes in one window makes one publication with each changed user once, at their latest presence", () => {

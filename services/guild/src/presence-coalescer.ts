@@ -1,40 +1,9 @@
-/** What others see of a user in a guild: Discord's status and activities (JSON). */
-export interface Presence {
-  status: string;
-  activities: string;
-}
+import { OFFLINE, samePresence, type Presence, type UserPresence } from "@chorus/discord-json/presences";
 
-export const OFFLINE: Presence = { status: "offline", activities: "" };
+// What others see of a user is shared with the gateway (GUILD_CREATE, member chunks).
+export { OFFLINE, presenceOf, samePresence, type Presence, type SessionPresenceFields } from "@chorus/discord-json/presences";
 
-export function samePresence(a: Presence, b: Presence): boolean {
-  return a.status === b.status && a.activities === b.activities;
-}
-
-/** The presence fields of a session, as MarkOnline gives them. */
-export interface SessionPresenceFields {
-  status: string;
-  activities: Uint8Array;
-}
-
-const decoder = new TextDecoder();
-
-/**
- * A user's presence from their sessions, oldest update first: the most recently updated
- * session's presence is the user's; invisible shows as offline, as no session does.
- */
-export function presenceOf(sessions: Iterable<SessionPresenceFields>): Presence {
-  let newest: SessionPresenceFields | undefined;
-  for (const session of sessions) newest = session;
-  if (!newest) return OFFLINE;
-  const status = newest.status === "" ? "online" : newest.status;
-  if (status === "invisible") return OFFLINE;
-  return { status, activities: decoder.decode(newest.activities) };
-}
-
-export interface PresenceUpdate {
-  userId: bigint;
-  presence: Presence;
-}
+export type PresenceUpdate = UserPresence;
 
 /** The timer functions the coalescer uses (tests hand in their own clock). */
 export interface PresenceTimers {
