@@ -1,4 +1,5 @@
-import http2, { type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from "node:http2";
+import { performance } from "node:perf_hooks";
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from "node:http2";
 
 export interface Http2Response {
   status: number;
@@ -20,11 +21,28 @@ export interface Http2OriginOptions {
  */
 export class Http2Origin {
   private session?: ClientHttp2Session;
+  /** Requests in flight by start time (insertion order), for one sweep of deadlines instead of a timer each. */
+  private readonly pending = new Map<ClientHttp2Stream, { startedAt: number; fail: (err: Error) => void }>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     private readonly origin: string,
     private readonly options: Http2OriginOptions,
   ) {}
+
+  private sweep(): void {
+    const expired = performance.now() - this.options.timeoutMs;
+    for (const [stream, entry] of this.pending) {
+      if (entry.startedAt > expired) break;
+      this.pending.delete(stream);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      entry.fail(new Error(`no answer from ${this.origin} within ${this.options.timeoutMs} ms`));
+    }
+    if (this.pending.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
 
   private connect(): ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
@@ -43,7 +61,7 @@ export class Http2Origin {
 
   request(headers: OutgoingHttpHeaders, body?: string | Uint8Array): Promise<Http2Response> {
     return new Promise((resolve, reject) => {
-      let stream: http2.ClientHttp2Stream;
+      let stream: ClientHttp2Stream;
       try {
         stream = this.connect().request(headers, { endStream: body === undefined });
       } catch (err) {
@@ -53,18 +71,16 @@ export class Http2Origin {
       }
       const chunks: Buffer[] = [];
       let responseHeaders: IncomingHttpHeaders = {};
-      const timer = setTimeout(() => {
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-        reject(new Error(`no answer from ${this.origin} within ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs);
+      this.pending.set(stream, { startedAt: performance.now(), fail: reject });
+      this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.options.timeoutMs)).unref();
       stream.on("response", (h) => (responseHeaders = h));
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
-        clearTimeout(timer);
-        resolve({ status: Number(responseHeaders[":status"] ?? 0), headers: responseHeaders, body: Buffer.concat(chunks).toString("utf8") });
+        this.pending.delete(stream);
+        resolve({ status: Number(responseHeaders[":status"] ?? 0), headers: responseHeaders, body: chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8") });
       });
       stream.on("error", (err) => {
-        clearTimeout(timer);
+        this.pending.delete(stream);
         reject(err);
       });
       if (body !== undefined) stream.end(body);
@@ -72,6 +88,8 @@ export class Http2Origin {
   }
 
   close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     this.session?.close();
     this.session = undefined;
   }

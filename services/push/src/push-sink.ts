@@ -120,8 +120,28 @@ export class PushSink {
     }
   }
 
+  /** Metric children per priority, bound once (label lookups per push cost more than the push's own bookkeeping). */
+  private readonly meters = new Map<number, ReturnType<PushSink["bindMeters"]>>();
+
+  private bindMeters(priority: number) {
+    const labels = { provider: this.provider, priority: priorityName(priority) };
+    return {
+      labels,
+      sent: pushMetrics.sent.labels(labels),
+      latency: pushMetrics.latency.labels(labels),
+      retried: pushMetrics.retried.labels(labels),
+    };
+  }
+
+  private metersOf(priority: number) {
+    let meters = this.meters.get(priority);
+    if (!meters) this.meters.set(priority, (meters = this.bindMeters(priority)));
+    return meters;
+  }
+
   private async deliver(request: PushRequest): Promise<PushResult> {
-    const labels = { provider: this.provider, priority: priorityName(request.priority) };
+    const meters = this.metersOf(request.priority);
+    const labels = meters.labels;
     for (let attempt = 1; ; attempt++) {
       let outcome: SendOutcome;
       try {
@@ -132,8 +152,8 @@ export class PushSink {
       switch (outcome.status) {
         case "sent":
           this.stats.sent++;
-          pushMetrics.sent.inc(labels);
-          pushMetrics.latency.observe(labels, (performance.now() - request.acceptedAt) / 1000);
+          meters.sent.inc();
+          meters.latency.observe((performance.now() - request.acceptedAt) / 1000);
           return "sent";
         case "gone":
           this.stats.gone++;
@@ -158,7 +178,7 @@ export class PushSink {
             return "retries";
           }
           this.stats.retried++;
-          pushMetrics.retried.inc(labels);
+          meters.retried.inc();
           if (outcome.retryAfterMs !== undefined) this.pause(delay);
           await sleep(delay);
         }

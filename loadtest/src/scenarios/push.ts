@@ -1,0 +1,359 @@
+// The push scenario: the push service's pipeline (the same source, sinks and providers the
+// service runs) in this process, fed directly, against a local provider endpoint in a process
+// of its own that answers after a fixed delay. Phases: FCM HTTP v1 over HTTP/2 at a sustained
+// rate; a burst into the bounded buffer (shedding); Web Push (RFC 8291 encryption + VAPID per
+// push) at a sustained rate. Reports pushes/s, in-flight, shed counts, latency from accepting
+// a push to the provider's answer, CPU and heap of this (the push) process.
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { performance } from "node:perf_hooks";
+import { createInterface, type Interface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { repoPath } from "@chorus/testing";
+import { FcmProvider } from "@chorus/service-push/fcm-provider";
+import { GoogleAccessTokens, type GoogleServiceAccount } from "@chorus/service-push/provider-credentials";
+import { PushPipeline } from "@chorus/service-push/push-pipeline";
+import { Priority, type ProviderName, type PushProvider, type PushRequest } from "@chorus/service-push/push-request";
+import { WebPushProvider } from "@chorus/service-push/web-push-provider";
+import webpush from "web-push";
+import { LatencyRecorder, type LatencySummary } from "../latency.js";
+import { ProcessMonitor, round, SelfCpu } from "../process-stats.js";
+import { UsageError, type Check, type OptionValues, type Scenario, type ScenarioReport } from "../scenario.js";
+
+interface Settings {
+  rate: number;
+  durationS: number;
+  delayMs: number;
+  sinks: number;
+  inFlight: number;
+  buffer: number;
+  burst: number;
+  webpushRate: number;
+  highShare: number;
+}
+
+function intOption(values: OptionValues, name: string, min: number, max: number): number {
+  const raw = values[name];
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
+  return n;
+}
+
+function settingsFrom(values: OptionValues): Settings {
+  return {
+    rate: intOption(values, "rate", 1, 200_000),
+    durationS: intOption(values, "duration", 1, 600),
+    delayMs: intOption(values, "delay", 0, 10_000),
+    sinks: intOption(values, "sinks", 1, 64),
+    inFlight: intOption(values, "in-flight", 1, 10_000),
+    buffer: intOption(values, "buffer", 1, 10_000_000),
+    burst: intOption(values, "burst", 0, 10_000_000),
+    webpushRate: intOption(values, "webpush-rate", 0, 200_000),
+    highShare: intOption(values, "high-percent", 0, 100),
+  };
+}
+
+// ------------------------------------------------------------------------------ the provider endpoint
+
+interface Endpoint {
+  info: { url: string; serviceAccount?: GoogleServiceAccount; subscriptions?: { endpoint: string; keys: { p256dh: string; auth: string } }[] };
+  pid: number;
+  stats(): Promise<{ answered: number; peakOpen: number; byStatus: Record<string, number> }>;
+  stop(): Promise<void>;
+}
+
+async function startEndpoint(kind: ProviderName, delayMs: number): Promise<Endpoint> {
+  const child: ChildProcess = spawn(process.execPath, [repoPath("loadtest", "dist", "src", "push-endpoint-process.js"), kind, String(delayMs), "200"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines: Interface = createInterface({ input: child.stdout! });
+  const next = () => new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`the ${kind} endpoint exited (${code})`)));
+  });
+  const info = JSON.parse(await next()) as Endpoint["info"];
+  return {
+    info,
+    pid: child.pid!,
+    async stats() {
+      const answer = next();
+      child.stdin!.write("stats\n");
+      return JSON.parse(await answer) as Awaited<ReturnType<Endpoint["stats"]>>;
+    },
+    async stop() {
+      child.stdin!.end("exit\n");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------ one phase
+
+interface PhaseOutcome {
+  name: string;
+  offered: number;
+  sent: number;
+  failed: number;
+  shedHigh: number;
+  shedLow: number;
+  highSent: number;
+  highOffered: number;
+  elapsedS: number;
+  pushesPerSec: number;
+  peakInFlight: number;
+  limitInFlight: number;
+  latency: LatencySummary;
+  cpuSeconds: number;
+  cpuPercent: number;
+  peakHeapMb: number;
+  endpointCpuSeconds: number;
+  endpointPeakOpen: number;
+}
+
+interface PhaseSpec {
+  name: string;
+  lane: ProviderName;
+  providers: Partial<Record<ProviderName, () => PushProvider>>;
+  target: (n: number) => PushRequest["target"];
+  /** Open loop at `rate` for `durationS`, or everything at once (`burst`). */
+  load: { rate: number; durationS: number } | { burst: number };
+}
+
+async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint): Promise<PhaseOutcome> {
+  const latency = new LatencyRecorder();
+  let sent = 0;
+  let failed = 0;
+  let highSent = 0;
+  let highOffered = 0;
+  let lastDone = performance.now();
+  const pipeline = new PushPipeline({
+    bufferCapacity: s.buffer,
+    sinksPerProvider: s.sinks,
+    maxInFlightPerSink: s.inFlight,
+    providers: spec.providers,
+    retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 5000 },
+    onDone: (request, result) => {
+      lastDone = performance.now();
+      if (result === "sent") {
+        sent++;
+        if (request.priority === Priority.High) highSent++;
+        latency.recordMs(lastDone - request.acceptedAt);
+      } else failed++;
+    },
+  });
+  const offer = (n: number) => {
+    const priority = (n * 7919) % 100 < s.highShare ? Priority.High : Priority.Low;
+    if (priority === Priority.High) highOffered++;
+    pipeline.submit({
+      lane: spec.lane,
+      priority,
+      target: spec.target(n),
+      content: { title: "ada (#general)", body: `hey <@42>, message ${n}`, data: { channel_id: "1234567890123456789", message_id: String(n), guild_id: "987654321" }, tag: "c1234567890123456789" },
+      acceptedAt: performance.now(),
+      ttlSeconds: 3600,
+    });
+  };
+  const endpointBefore = new ProcessMonitor(endpoint.pid);
+  const self = new SelfCpu();
+  let peakInFlight = 0;
+  let peakHeap = 0;
+  const sampler = setInterval(() => {
+    peakInFlight = Math.max(peakInFlight, pipeline.sinks.reduce((n, sink) => n + sink.held, 0));
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 20);
+  endpointBefore.start();
+  self.reset();
+  const started = performance.now();
+  let offered = 0;
+  if ("burst" in spec.load) {
+    for (; offered < spec.load.burst; offered++) offer(offered);
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  } else {
+    // Open loop: every tick offers what is due since the start, whatever the pipeline does.
+    const { rate, durationS } = spec.load;
+    const total = rate * durationS;
+    while (offered < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+      while (offered < due) offer(offered++);
+      await sleep(5);
+    }
+  }
+  const shedBefore = () => pipeline.status().shedByPriority;
+  // Drain: until every push accepted is answered (or 60 s).
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const status = pipeline.status();
+    const finished = sent + failed + status.shedByPriority[0] + status.shedByPriority[1] + status.unserved;
+    if (finished >= offered || performance.now() > deadline) break;
+    await sleep(10);
+  }
+  const elapsedS = (lastDone - started) / 1000;
+  clearInterval(sampler);
+  const cpu = self.read();
+  const endpointUsage = endpointBefore.stop();
+  const [shedHigh, shedLow] = shedBefore();
+  const stats = await endpoint.stats();
+  await pipeline.stop();
+  return {
+    name: spec.name,
+    offered,
+    sent,
+    failed,
+    shedHigh,
+    shedLow,
+    highSent,
+    highOffered,
+    elapsedS: round(elapsedS, 2),
+    pushesPerSec: round(elapsedS > 0 ? sent / elapsedS : 0, 0),
+    peakInFlight,
+    limitInFlight: s.sinks * s.inFlight,
+    latency: latency.summary(),
+    cpuSeconds: cpu.cpuSeconds,
+    cpuPercent: cpu.cpuPercent,
+    peakHeapMb: round(peakHeap / 2 ** 20, 1),
+    endpointCpuSeconds: endpointUsage.cpuSeconds,
+    endpointPeakOpen: stats.peakOpen,
+  };
+}
+
+// ------------------------------------------------------------------------------ the scenario
+
+async function runPush(values: OptionValues): Promise<ScenarioReport> {
+  const s = settingsFrom(values);
+  const startedAt = new Date().toISOString();
+  const outcomes: PhaseOutcome[] = [];
+
+  const fcm = await startEndpoint("fcm", s.delayMs);
+  try {
+    const account = fcm.info.serviceAccount!;
+    const tokens = new GoogleAccessTokens(account);
+    const providers = { fcm: () => new FcmProvider({ projectId: account.project_id!, endpoint: fcm.info.url, tokens, timeoutMs: 30_000 }) };
+    const target = (n: number) => ({ userId: BigInt(n % 100_000), deviceId: `d${n}`, token: `fcm-token-${n % 100_000}` });
+    console.error(`push: FCM sustained, ${s.rate}/s for ${s.durationS} s`);
+    outcomes.push(await runPhase({ name: "FCM sustained", lane: "fcm", providers, target, load: { rate: s.rate, durationS: s.durationS } }, s, fcm));
+    if (s.burst > 0) {
+      console.error(`push: FCM burst of ${s.burst} into a ${s.buffer} buffer`);
+      outcomes.push(await runPhase({ name: "FCM burst", lane: "fcm", providers, target, load: { burst: s.burst } }, s, fcm));
+    }
+  } finally {
+    await fcm.stop();
+  }
+
+  if (s.webpushRate > 0) {
+    const web = await startEndpoint("webpush", s.delayMs);
+    try {
+      const vapid = { subject: "mailto:bench@chorus.test", ...webpush.generateVAPIDKeys() };
+      const subs = web.info.subscriptions!;
+      const providers = { webpush: () => new WebPushProvider({ vapid, connections: s.inFlight, timeoutMs: 30_000, allowHttp: true }) };
+      const target = (n: number) => {
+        const sub = subs[n % subs.length];
+        return { userId: BigInt(n % 100_000), deviceId: `w${n}`, token: sub.endpoint, p256dh: sub.keys.p256dh, auth: sub.keys.auth };
+      };
+      console.error(`push: Web Push sustained, ${s.webpushRate}/s for ${s.durationS} s`);
+      outcomes.push(await runPhase({ name: "Web Push sustained", lane: "webpush", providers, target, load: { rate: s.webpushRate, durationS: s.durationS } }, s, web));
+    } finally {
+      await web.stop();
+    }
+  }
+
+  const fcmSustained = outcomes[0];
+  const burst = outcomes.find((o) => o.name === "FCM burst");
+  const checks: Check[] = [
+    {
+      name: "FCM sustained rate",
+      target: `≥ 16,700 pushes/s (1,000,000/min) with nothing shed at --rate ${s.rate}`,
+      actual: `${fcmSustained.pushesPerSec}/s, ${fcmSustained.shedHigh + fcmSustained.shedLow} shed`,
+      pass: fcmSustained.pushesPerSec >= 16_700 && fcmSustained.shedHigh + fcmSustained.shedLow === 0,
+    },
+    ...outcomes.map((o) => ({
+      name: `${o.name}: in flight`,
+      target: `≤ ${o.limitInFlight} (sinks × limit)`,
+      actual: `peak ${o.peakInFlight} (endpoint saw ${o.endpointPeakOpen} open)`,
+      pass: o.peakInFlight <= o.limitInFlight && o.endpointPeakOpen <= o.limitInFlight,
+    })),
+  ];
+  if (burst) {
+    checks.push({
+      name: "burst: high priority",
+      target: "none shed, all sent",
+      actual: `${burst.shedHigh} shed, ${burst.highSent}/${burst.highOffered} sent`,
+      pass: burst.shedHigh === 0 && burst.highSent === burst.highOffered,
+    });
+  }
+  checks.push({
+    name: "heap bounded",
+    target: "peak heap < 256 MB in every phase",
+    actual: outcomes.map((o) => `${o.peakHeapMb} MB`).join(", "),
+    pass: outcomes.every((o) => o.peakHeapMb < 256),
+  });
+
+  const f = (n: number) => n.toLocaleString("en-US");
+  return {
+    scenario: "push",
+    title: `push pipeline: ${s.sinks} sinks × ${s.inFlight} in flight per provider, buffer ${f(s.buffer)}, provider delay ${s.delayMs} ms, ${s.highShare}% high priority`,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    environment: { node: process.version, cpus: cpus().length, memoryGb: round(totalmem() / 2 ** 30, 1) },
+    options: { ...s },
+    phases: [],
+    tables: [
+      {
+        header: ["phase", "offered", "sent", "failed", "shed high", "shed low", "pushes/s", "peak in flight", "p50 ms", "p95 ms", "p99 ms", "max ms", "push CPU s", "push CPU %", "CPU µs/push", "peak heap MB", "endpoint CPU s"],
+        rows: outcomes.map((o) => [
+          o.name,
+          f(o.offered),
+          f(o.sent),
+          f(o.failed),
+          f(o.shedHigh),
+          f(o.shedLow),
+          f(o.pushesPerSec),
+          `${o.peakInFlight}/${o.limitInFlight}`,
+          o.latency.p50.toFixed(1),
+          o.latency.p95.toFixed(1),
+          o.latency.p99.toFixed(1),
+          o.latency.max.toFixed(1),
+          o.cpuSeconds.toFixed(2),
+          o.cpuPercent.toFixed(0),
+          o.sent > 0 ? ((o.cpuSeconds * 1e6) / o.sent).toFixed(0) : "–",
+          o.peakHeapMb.toFixed(1),
+          o.endpointCpuSeconds.toFixed(2),
+        ]),
+      },
+    ],
+    checks,
+    notes: [
+      "latency: from the pipeline accepting a push to the provider's answer (includes the provider delay and any wait in the buffer).",
+      "pushes/s: pushes the provider accepted over the phase (first offer to last answer); the push process is this process.",
+      "CPU µs/push: the push process's CPU over the phase per push sent (shedding and the load generator's offers included).",
+    ],
+    results: { phases: outcomes },
+  };
+}
+
+export const scenario: Scenario = {
+  name: "push",
+  summary: "the push pipeline against a local provider endpoint: FCM (HTTP/2) sustained and burst, Web Push (encrypted) sustained",
+  options: {
+    rate: { type: "string", default: "16700" },
+    duration: { type: "string", default: "20" },
+    delay: { type: "string", default: "20" },
+    sinks: { type: "string", default: "4" },
+    "in-flight": { type: "string", default: "100" },
+    buffer: { type: "string", default: "10000" },
+    burst: { type: "string", default: "100000" },
+    "webpush-rate": { type: "string", default: "4000" },
+    "high-percent": { type: "string", default: "10" },
+  },
+  help: {
+    rate: "FCM pushes offered per second in the sustained phase",
+    duration: "seconds of each sustained phase",
+    delay: "the provider endpoint's response delay (ms)",
+    sinks: "sinks per provider (each one connection)",
+    "in-flight": "requests one sink holds at most",
+    buffer: "source buffer capacity",
+    burst: "pushes offered at once in the burst phase (0: no burst)",
+    "webpush-rate": "Web Push pushes offered per second (0: no Web Push phase)",
+    "high-percent": "share of high-priority pushes",
+  },
+  run: runPush,
+};
