@@ -178,6 +178,20 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
     assert.equal(bad.status, 400);
     assert.ok(JSON.stringify(bad.body).includes("p256dh"), JSON.stringify(bad.body));
   });
+
+  it("with the push service gone, messages mentioning offline members are still accepted and stored", async () => {
+    const [ada, bob] = [await register("ada"), await register("bob")];
+    await subscribe(bob);
+    const { channelId } = await guildWith(ada, [bob]);
+    const push = processes.find((p) => p.service === "push")!;
+    await push.kill("SIGKILL");
+    // Its registration lingers until the lease runs out (3 s): the owner's Notify then fails, unawaited.
+    for (const content of [`<@${bob.id}> are you there?`, `@everyone hello`]) {
+      const posted = await rest.ok("POST", `/channels/${channelId}/messages`, ada.token, { content });
+      const stored = await rest.ok("GET", `/channels/${channelId}/messages/${posted.id}`, ada.token);
+      assert.equal(stored.content, content);
+    }
+  });
 });
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
