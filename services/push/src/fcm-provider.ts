@@ -43,7 +43,7 @@ export class FcmProvider implements PushProvider {
   }
 
   async send(request: PushRequest): Promise<SendOutcome> {
-    const token = await this.options.tokens.get();
+    const token = this.options.tokens.ready() ?? (await this.options.tokens.get());
     const { content } = request;
     const body = JSON.stringify({
       message: {

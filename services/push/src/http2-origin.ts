@@ -77,7 +77,7 @@ export class Http2Origin {
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
         this.pending.delete(stream);
-        resolve({ status: Number(responseHeaders[":status"] ?? 0), headers: responseHeaders, body: chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8") });
+        resolve({ status: Number(responseHeaders[":status"] ?? 0), headers: responseHeaders, body: chunks.length === 0 ? "" : chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8") });
       });
       stream.on("error", (err) => {
         this.pending.delete(stream);

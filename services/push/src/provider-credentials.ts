@@ -32,8 +32,14 @@ export class GoogleAccessTokens {
     this.tokenUri = options.tokenUri ?? account.token_uri ?? GOOGLE_TOKEN_URI;
   }
 
+  /** The current token without waiting, when there is one that is not due for renewal. */
+  ready(): string | undefined {
+    return this.current && Date.now() < this.current.refreshAt ? this.current.token : undefined;
+  }
+
   async get(): Promise<string> {
-    if (this.current && Date.now() < this.current.refreshAt) return this.current.token;
+    const ready = this.ready();
+    if (ready) return ready;
     this.pending ??= this.exchange().finally(() => (this.pending = undefined));
     return this.pending;
   }
