@@ -169,3 +169,19 @@ test("a provider that throws counts as a retryable failure", async () => {
   assert.deepEqual(done, ["sent"]);
   assert.equal(calls, 2);
 });
+
+test("stopping wakes pushes waiting for a retry: they give up instead of holding the stop", async () => {
+  const source = new PushSource<PushRequest>({ capacity: 10, priorities: 2 });
+  const provider = new HeldProvider();
+  const done: PushResult[] = [];
+  const sink = new PushSink({ id: "s", source, provider, maxInFlight: 2, retry: { maxAttempts: 5, baseDelayMs: 60_000, maxDelayMs: 120_000 }, onDone: (_r, x) => done.push(x) });
+  sink.start();
+  source.offer(request(1));
+  await tick();
+  provider.pending.splice(0).forEach((p) => p.answer({ status: "retry", reason: "503" }));
+  await tick();
+  assert.equal(sink.held, 1, "waiting a minute for its retry");
+  await sink.stop();
+  assert.deepEqual(done, ["retries"]);
+  assert.equal(provider.calls, 1);
+});

@@ -44,7 +44,6 @@ export interface SinkStats {
   retried: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A sink of the push pipeline (GenStage's consumer): owns one provider connection, asks the
@@ -61,6 +60,8 @@ export class PushSink {
   private resumeTimer?: NodeJS.Timeout;
   private stopped = false;
   private idle?: () => void;
+  /** Requests waiting for a retry: stop() wakes them (and they give up). */
+  private readonly sleepers = new Set<() => void>();
   readonly stats: SinkStats = { inFlight: 0, peakInFlight: 0, sent: 0, gone: 0, rejected: 0, retriesExhausted: 0, retried: 0 };
   private readonly retry: RetryPolicy;
   private readonly random: () => number;
@@ -94,6 +95,7 @@ export class PushSink {
     this.stopped = true;
     this.subscription?.cancel();
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    for (const wake of [...this.sleepers]) wake();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     await this.options.provider.close();
   }
@@ -180,10 +182,27 @@ export class PushSink {
           this.stats.retried++;
           meters.retried.inc();
           if (outcome.retryAfterMs !== undefined) this.pause(delay);
-          await sleep(delay);
+          await this.sleep(delay);
+          if (this.stopped) {
+            this.stats.retriesExhausted++;
+            pushMetrics.failed.inc({ ...labels, reason: "retries" });
+            return "retries";
+          }
         }
       }
     }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   /** The wait before the next attempt, or undefined when the provider asks for more than we wait. */
