@@ -159,6 +159,16 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
       return devices.length === 1 ? devices : undefined;
     });
     assert.equal(left[0].id, dees.deviceId);
+    // What happened shows on the push process's /metrics (its mesh port).
+    const pushProcess = processes.find((p) => p.service === "push")!;
+    const metrics = await (await fetch(`http://${pushProcess.address}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(metrics)?.[1] ?? NaN);
+    assert.ok(value('push_sent_total{provider="webpush",priority="high"}') >= 3, metrics);
+    assert.ok(value('push_devices_removed_total{provider="webpush"}') >= 1);
+    assert.ok(value('push_failed_total{provider="webpush",priority="high",reason="gone"}') >= 1);
+    assert.ok(value('push_notify_recipients_total{result="muted"}') >= 1);
+    assert.equal(value("push_buffer_capacity"), 10_000);
+    assert.match(metrics, /push_latency_seconds_count\{provider="webpush",priority="high"\} [1-9]/);
   });
 
   it("the Connect NotificationService registers, lists and deletes the same devices", async () => {
