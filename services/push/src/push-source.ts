@@ -106,7 +106,8 @@ export class PushSource<T extends SourceItem> {
   private serial = 0;
   private readonly shed: number[];
   private readonly onShed?: (item: T) => void;
-  private draining = false;
+  /** Lanes being drained right now (a sink asking again from its callback is served by the running loop). */
+  private readonly draining = new Set<string>();
 
   constructor(options: PushSourceOptions<T>) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1) throw new RangeError("capacity must be a positive integer");
@@ -187,8 +188,8 @@ export class PushSource<T extends SourceItem> {
   /** Hands buffered requests of a lane to its subscribers' demand, most important first. @internal */
   drain(lane: string): void {
     // A sink may ask again from inside its callback: the outer loop serves that demand.
-    if (this.draining) return;
-    this.draining = true;
+    if (this.draining.has(lane)) return;
+    this.draining.add(lane);
     try {
       const queues = this.lanes.get(lane);
       if (!queues) return;
@@ -201,7 +202,7 @@ export class PushSource<T extends SourceItem> {
         taker.deliver(entry.item);
       }
     } finally {
-      this.draining = false;
+      this.draining.delete(lane);
     }
   }
 
