@@ -13,6 +13,9 @@ export const pushService: ServiceModule = {
     const config = loadPushConfig(ctx.env);
     const { providers, webPushPublicKey } = configureProviders(config, ctx.mode, ctx.logger);
     // Who is online, for Notify calls whose caller could not tell (private channels).
+    if (ctx.mode === "cluster" && !config.CHORUS_REDIS_URL) {
+      ctx.logger.warn("CHORUS_REDIS_URL is not set: DM recipients with a live gateway session cannot be told apart and get pushes too");
+    }
     const directory = await openSessionDirectory({
       redisUrl: config.CHORUS_REDIS_URL,
       namespace: config.CHORUS_REGISTRY_NAMESPACE,
