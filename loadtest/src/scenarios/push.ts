@@ -29,6 +29,7 @@ interface Settings {
   buffer: number;
   burst: number;
   webpushRate: number;
+  stubRate: number;
   highShare: number;
 }
 
@@ -49,6 +50,7 @@ function settingsFrom(values: OptionValues): Settings {
     buffer: intOption(values, "buffer", 1, 10_000_000),
     burst: intOption(values, "burst", 0, 10_000_000),
     webpushRate: intOption(values, "webpush-rate", 0, 200_000),
+    stubRate: intOption(values, "stub-rate", 0, 1_000_000),
     highShare: intOption(values, "high-percent", 0, 100),
   };
 }
@@ -119,7 +121,7 @@ interface PhaseSpec {
   load: { rate: number; durationS: number } | { burst: number };
 }
 
-async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint): Promise<PhaseOutcome> {
+async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint | undefined): Promise<PhaseOutcome> {
   const latency = new LatencyRecorder();
   let sent = 0;
   let failed = 0;
@@ -153,7 +155,7 @@ async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint): Promi
       ttlSeconds: 3600,
     });
   };
-  const endpointBefore = new ProcessMonitor(endpoint.pid);
+  const endpointBefore = endpoint && new ProcessMonitor(endpoint.pid);
   const self = new SelfCpu();
   let peakInFlight = 0;
   let peakHeap = 0;
@@ -161,7 +163,7 @@ async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint): Promi
     peakInFlight = Math.max(peakInFlight, pipeline.sinks.reduce((n, sink) => n + sink.held, 0));
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 20);
-  endpointBefore.start();
+  endpointBefore?.start();
   self.reset();
   const started = performance.now();
   let offered = 0;
@@ -190,9 +192,9 @@ async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint): Promi
   const elapsedS = (lastDone - started) / 1000;
   clearInterval(sampler);
   const cpu = self.read();
-  const endpointUsage = endpointBefore.stop();
+  const endpointUsage = endpointBefore?.stop();
   const [shedHigh, shedLow] = shedBefore();
-  const stats = await endpoint.stats();
+  const stats = endpoint ? await endpoint.stats() : { peakOpen: 0 };
   await pipeline.stop();
   return {
     name: spec.name,
@@ -211,7 +213,7 @@ async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint): Promi
     cpuSeconds: cpu.cpuSeconds,
     cpuPercent: cpu.cpuPercent,
     peakHeapMb: round(peakHeap / 2 ** 20, 1),
-    endpointCpuSeconds: endpointUsage.cpuSeconds,
+    endpointCpuSeconds: endpointUsage?.cpuSeconds ?? 0,
     endpointPeakOpen: stats.peakOpen,
   };
 }
@@ -256,6 +258,18 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
     }
   }
 
+  if (s.stubRate > 0) {
+    // The pipeline alone: a provider that answers after the same delay without any I/O.
+    const stub = (): PushProvider => ({
+      name: "fcm",
+      send: () => new Promise((resolve) => setTimeout(() => resolve({ status: "sent" }), s.delayMs)),
+      close: async () => {},
+    });
+    const target = (n: number) => ({ userId: BigInt(n % 100_000), deviceId: `d${n}`, token: `fcm-token-${n % 100_000}` });
+    console.error(`push: pipeline only (a stub provider, no I/O), ${s.stubRate}/s for ${s.durationS} s`);
+    outcomes.push(await runPhase({ name: "pipeline only (stub)", lane: "fcm", providers: { fcm: stub }, target, load: { rate: s.stubRate, durationS: s.durationS } }, s, undefined));
+  }
+
   const fcmSustained = outcomes[0];
   const burst = outcomes.find((o) => o.name === "FCM burst");
   const checks: Check[] = [
@@ -278,6 +292,15 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
       target: "none shed, all sent",
       actual: `${burst.shedHigh} shed, ${burst.highSent}/${burst.highOffered} sent`,
       pass: burst.shedHigh === 0 && burst.highSent === burst.highOffered,
+    });
+  }
+  const stubbed = outcomes.find((o) => o.name === "pipeline only (stub)");
+  if (stubbed) {
+    checks.push({
+      name: "pipeline only (stub provider)",
+      target: `all ${s.stubRate}/s sent, nothing shed`,
+      actual: `${stubbed.pushesPerSec}/s, ${stubbed.shedHigh + stubbed.shedLow} shed, ${stubbed.sent}/${stubbed.offered} sent`,
+      pass: stubbed.sent === stubbed.offered,
     });
   }
   checks.push({
@@ -342,6 +365,7 @@ export const scenario: Scenario = {
     buffer: { type: "string", default: "10000" },
     burst: { type: "string", default: "100000" },
     "webpush-rate": { type: "string", default: "4000" },
+    "stub-rate": { type: "string", default: "16700" },
     "high-percent": { type: "string", default: "10" },
   },
   help: {
@@ -353,6 +377,7 @@ export const scenario: Scenario = {
     buffer: "source buffer capacity",
     burst: "pushes offered at once in the burst phase (0: no burst)",
     "webpush-rate": "Web Push pushes offered per second (0: no Web Push phase)",
+    "stub-rate": "pushes per second through the pipeline with a stub provider (no I/O, same delay): the pipeline's own cost (0: no such phase)",
     "high-percent": "share of high-priority pushes",
   },
   run: runPush,
