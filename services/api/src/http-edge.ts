@@ -25,7 +25,7 @@ export const DISCORD_API_PREFIXES = ["/api/v10", "/api"] as const;
 export async function startHttpEdge(ctx: ServiceContext, options: HttpEdgeOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   await app.register(fastifyConnectPlugin, { routes: options.routes, interceptors: [serverObservability()] });
-  for (const prefix of DISCORD_API_PREFIXES) await app.register(discordApi(options.discord, ctx.registry), { prefix });
+  for (const prefix of DISCORD_API_PREFIXES) await app.register(discordApi(options.discord, ctx), { prefix });
   await app.register(cdnRoutes(options.discord.attachments));
 
   app.get("/healthz", async (_req, reply) => {

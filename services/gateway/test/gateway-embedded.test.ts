@@ -391,7 +391,13 @@ describe("gateway (embedded mode)", () => {
     const answer = await http.ok("GET", "/gateway/bot", `Bot ${bot.token}`);
     assert.equal(answer.url, ws);
     assert.equal(answer.shards, 1);
-    assert.deepEqual(Object.keys(answer.session_start_limit).sort(), ["max_concurrency", "remaining", "reset_after", "total"]);
+    assert.deepEqual(answer.session_start_limit, { total: START_LIMIT, remaining: START_LIMIT, reset_after: 0, max_concurrency: 1 });
+    // It reports the gateways' own count: one IDENTIFY later, one start fewer is left.
+    const session = await connectSession(ws, `Bot ${bot.token}`, I.Guilds);
+    const after = (await http.ok("GET", "/gateway/bot", `Bot ${bot.token}`)).session_start_limit;
+    assert.equal(after.remaining, START_LIMIT - 1);
+    assert.ok(after.reset_after > 0 && after.reset_after <= 86_400_000, `reset_after ${after.reset_after}`);
+    session.client.close(1000);
     assert.equal((await http.call("GET", "/gateway/bot")).status, 401);
     assert.equal((await http.call("GET", "/gateway/bot", owner.token)).status, 401, "a person's token");
   });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Logger, ServiceRegistry } from "@chorus/mesh";
+import type { Logger, MeshClients, ServiceRegistry } from "@chorus/mesh";
 import type { Accounts } from "../accounts/accounts.js";
 import type { Guilds } from "../guilds/guilds.js";
 import type { Applications } from "../applications/applications.js";
@@ -35,7 +35,7 @@ export interface DiscordApiDependencies {
  * here; this scope answers every error, including unknown routes and unparsable bodies, in
  * Discord's JSON error format.
  */
-export function discordApi(deps: DiscordApiDependencies, registry?: ServiceRegistry) {
+export function discordApi(deps: DiscordApiDependencies, mesh?: { registry: ServiceRegistry; clients: MeshClients }) {
   return async (app: FastifyInstance) => {
     // An empty JSON body (a POST with a content type and nothing else) counts as no body, as
     // Discord treats it; anything else goes through fastify's safe JSON parser.
@@ -64,6 +64,6 @@ export function discordApi(deps: DiscordApiDependencies, registry?: ServiceRegis
     await app.register(deviceRoutes(deps.accounts, deps.notifications));
     await app.register(applicationRoutes(deps.accounts, deps.applications));
     await app.register(oauth2Routes(deps.accounts, deps.applications));
-    if (registry) await app.register(gatewayRoutes(deps.accounts, registry));
+    if (mesh) await app.register(gatewayRoutes(deps.accounts, mesh.registry, mesh.clients));
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { ServiceRegistry } from "@chorus/mesh";
+import type { MeshClients, ServiceRegistry } from "@chorus/mesh";
+import { GatewayService } from "@chorus/contracts/chorus/gateway/v1/gateway_pb";
 import { UnauthorizedError } from "../../accounts/account-errors.js";
 import { TokenKind, type Accounts } from "../../accounts/accounts.js";
 import { requireSession } from "../auth.js";
@@ -9,9 +10,10 @@ import { httpStatusError } from "../errors.js";
  * Where clients open the gateway: `GET /gateway` and, for bots, `GET /gateway/bot` with
  * Discord's sharding advice. The URL is one that a live gateway instance publishes in the
  * registry (its `websocket_url` metadata; CHORUS_GATEWAY_PUBLIC_URL), taken in turn so that
- * new sessions spread over the nodes; any node can resume any session.
+ * new sessions spread over the nodes; any node can resume any session. The session start limit
+ * is the gateways' own count (shared in Redis), so it is what IDENTIFY will enforce.
  */
-export function gatewayRoutes(accounts: Accounts, registry: ServiceRegistry) {
+export function gatewayRoutes(accounts: Accounts, registry: ServiceRegistry, clients: MeshClients) {
   let turn = 0;
   const gatewayUrl = () => {
     const urls = [...new Set(registry.instances("gateway").map((i) => i.metadata.websocket_url).filter(Boolean))];
@@ -24,11 +26,17 @@ export function gatewayRoutes(accounts: Accounts, registry: ServiceRegistry) {
     app.get("/gateway/bot", async (request) => {
       const session = await requireSession(accounts, request);
       if (session.kind !== TokenKind.BOT) throw new UnauthorizedError("GET /gateway/bot takes a bot token");
+      const url = gatewayUrl();
+      const limit = await clients.client(GatewayService).getSessionStartLimit({ userId: session.userId });
       return {
-        url: gatewayUrl(),
+        url,
         shards: 1,
-        // Chorus does not limit session starts yet: the whole allowance is always left.
-        session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        session_start_limit: {
+          total: limit.total,
+          remaining: limit.remaining,
+          reset_after: Number(limit.resetAfterMs),
+          max_concurrency: limit.maxConcurrency,
+        },
       };
     });
   };
