@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { UserSession } from "./session-directory.js";
+import { offerMemoryDirectory, type UserSession } from "@chorus/session-directory";
 import type {
   BufferedDispatch,
   DeliveryBatch,
@@ -44,11 +44,15 @@ class MemorySpace {
 const spaces = new Map<string, MemorySpace>();
 function space(prefix: string): MemorySpace {
   let found = spaces.get(prefix);
-  if (!found) spaces.set(prefix, (found = new MemorySpace()));
+  if (!found) {
+    spaces.set(prefix, (found = new MemorySpace()));
+    // Relays and push of this process read the users → sessions directory from here.
+    offerMemoryDirectory(prefix, (userIds) => lookupMemorySessions(prefix, userIds));
+  }
   return found;
 }
 
-/** The in-process users → sessions directory of embedded mode (see session-directory.ts). */
+/** The in-process users → sessions directory of embedded mode (see @chorus/session-directory). */
 export function lookupMemorySessions(prefix: string, userIds: readonly bigint[]): UserSession[] {
   const { users, sessions } = space(prefix);
   const out: UserSession[] = [];

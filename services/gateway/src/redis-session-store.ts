@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { lookupUserSessions, sessionKeys, type UserSession } from "./session-directory.js";
+import { lookupUserSessions, sessionKeys, type UserSession } from "@chorus/session-directory";
 import type {
   BufferedDispatch,
   DeliveryBatch,
@@ -11,7 +11,7 @@ import type {
 } from "./session-store.js";
 
 /**
- * Sessions in Redis (layout in session-directory.ts and the README). Every multi-key change
+ * Sessions in Redis (layout in @chorus/session-directory and the README). Every multi-key change
  * is one Lua script, so nodes racing on a session (a resume against a delivery, two
  * sweepers) always see it whole.
  *
@@ -48,8 +48,9 @@ end`;
  * the content-free data, '0' not for this session (unknown, ended, intents, not a target),
  * '-' already delivered; the numbered ones got first seq, first seq + 1, ... in batch order.
  * A session's share costs one HINCRBY and one RPUSH whatever the batch size. Who got a
- * delivery is one field of its hash (`r`, comma-separated session ids), read only when the
- * delivery is retried; a buffer is trimmed in steps of 64 past its size.
+ * delivery is a set beside it (`r:<delivery id>`), checked member by member only when it
+ * exists (a later slice of the same dispatch, or a retry); a buffer is trimmed in steps of 64
+ * past its size.
  */
 const DELIVER_BATCH = `${HELPERS}
 local prefix, ttl, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -65,10 +66,12 @@ for j = 1, nd do
   local o = 5 + ns + (j - 1) * 8
   local d = { did = ARGV[o + 1], event = ARGV[o + 2], data = ARGV[o + 3], nodata = ARGV[o + 4],
     required = tonumber(ARGV[o + 5]), change = ARGV[o + 6], only = indexset(ARGV[o + 7]),
-    exempt = indexset(ARGV[o + 8]), seen = {}, got = {} }
+    exempt = indexset(ARGV[o + 8]), got = {} }
   d.key = prefix .. 'd:' .. d.did
-  d.prior = value(redis.call('HGET', d.key, 'r'))
-  if d.prior then for sid in string.gmatch(d.prior, '[^,]+') do d.seen[sid] = true end end
+  d.rkey = prefix .. 'r:' .. d.did
+  -- Sessions that already got it (a retried batch): only looked up when some did, one set
+  -- member per check, so a dispatch cut into many calls costs the same per pair as one call.
+  d.prior = redis.call('EXISTS', d.rkey) == 1
   ds[j] = d
 end
 local out = {}
@@ -82,10 +85,9 @@ for i = 1, ns do
   for j = 1, nd do
     local d, mark = ds[j], '0'
     if intents and (d.only == nil or d.only[idx]) and hasbit(intents, d.required) then
-      if d.seen[sid] then
+      if d.prior and redis.call('SISMEMBER', d.rkey, sid) == 1 then
         mark = '-'
       else
-        d.seen[sid] = true
         d.got[#d.got + 1] = sid
         count = count + 1
         if d.nodata ~= '' and meta[2] ~= '1' and not d.exempt[idx] then mark = 'n' else mark = 'c' end
@@ -121,14 +123,16 @@ end
 for j = 1, nd do
   local d = ds[j]
   if #d.got > 0 then
-    local r = table.concat(d.got, ',')
-    if d.prior then
-      redis.call('HSET', d.key, 'r', d.prior .. ',' .. r)
-    else
-      redis.call('HSET', d.key, 'r', r, 't', d.event, 'd', d.data)
+    if not d.prior then
+      redis.call('HSET', d.key, 't', d.event, 'd', d.data)
       if d.nodata ~= '' then redis.call('HSET', d.key, 'n', d.nodata) end
+      redis.call('EXPIRE', d.key, ttl)
     end
-    redis.call('EXPIRE', d.key, ttl)
+    -- In slices: Lua's unpack is bounded by its C stack (8,000 values).
+    for k = 1, #d.got, 1000 do
+      redis.call('SADD', d.rkey, unpack(d.got, k, math.min(k + 999, #d.got)))
+    end
+    redis.call('EXPIRE', d.rkey, ttl)
   end
 end
 return out`;

@@ -14,7 +14,7 @@ import { GuildSnapshots } from "./guild-snapshots.js";
 import { MemberChunks } from "./member-chunks.js";
 import { MemorySessionStore } from "./memory-session-store.js";
 import { RedisSessionStore } from "./redis-session-store.js";
-import { gatewayKeyPrefix, openRedis } from "./session-directory.js";
+import { gatewayKeyPrefix, openRedis } from "@chorus/session-directory";
 import { SessionLifecycle } from "./session-lifecycle.js";
 import { MemorySessionStartCounter, RedisSessionStartCounter, type SessionStartCounter } from "./session-start-limit.js";
 import type { SessionStore } from "./session-store.js";

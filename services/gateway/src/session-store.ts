@@ -1,10 +1,10 @@
-import type { UserSession } from "./session-directory.js";
+import type { UserSession } from "@chorus/session-directory";
 
 /**
  * Where sessions live between connections: what any gateway node needs to resume a session,
  * its numbered replay buffer, the user → sessions directory, and the bookkeeping that ends
  * sessions nobody resumed. Redis in cluster mode (redis-session-store.ts, layout in
- * session-directory.ts and the README); an in-process stand-in in embedded mode
+ * @chorus/session-directory and the README); an in-process stand-in in embedded mode
  * (memory-session-store.ts). Both pass the same conformance suite.
  */
 export interface SessionStore {

@@ -21,7 +21,7 @@ import {
   waitFor,
   type ServiceProcess,
 } from "@chorus/testing";
-import { lookupUserSessions, openRedis } from "../src/session-directory.js";
+import { lookupUserSessions, openRedis } from "@chorus/session-directory";
 import { ChorusHttp } from "./chorus-http.js";
 import { GatewayClient, connectSession, type Payload } from "./gateway-client.js";
 

@@ -3,7 +3,7 @@ import { after, before } from "node:test";
 import type { Redis } from "ioredis";
 import { requireRedis } from "@chorus/testing";
 import { RedisSessionStore } from "../src/redis-session-store.js";
-import { openRedis } from "../src/session-directory.js";
+import { openRedis } from "@chorus/session-directory";
 import { describeSessionStore } from "./session-store-conformance.js";
 
 const clients: Redis[] = [];

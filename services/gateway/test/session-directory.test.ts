@@ -1,11 +1,11 @@
-// What relays import (`@chorus/service-gateway/session-directory`): the user → sessions
+// What relays import (`@chorus/session-directory`): the user → sessions
 // lookup, on Redis (cluster mode) and in the process (embedded mode).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { requireRedis, testNamespace } from "@chorus/testing";
 import { MemorySessionStore } from "../src/memory-session-store.js";
 import { RedisSessionStore } from "../src/redis-session-store.js";
-import { gatewayKeyPrefix, openRedis, openSessionDirectory } from "../src/session-directory.js";
+import { gatewayKeyPrefix, openRedis, openSessionDirectory } from "@chorus/session-directory";
 import type { SessionStore } from "../src/session-store.js";
 
 const session = (sessionId: string, userId: bigint) => ({

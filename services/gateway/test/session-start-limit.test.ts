@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
 import { requireRedis, testNamespace, waitFor } from "@chorus/testing";
 import { RedisSessionStartCounter } from "../src/session-start-limit.js";
-import { gatewayKeyPrefix, openRedis } from "../src/session-directory.js";
+import { gatewayKeyPrefix, openRedis } from "@chorus/session-directory";
 
 describe("RedisSessionStartCounter", () => {
   const clients: Redis[] = [];

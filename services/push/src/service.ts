@@ -1,6 +1,6 @@
 import type { ServiceModule } from "@chorus/mesh";
 import { PushService } from "@chorus/contracts/chorus/push/v1/push_pb";
-import { openSessionDirectory } from "@chorus/service-gateway/session-directory";
+import { openSessionDirectory } from "@chorus/session-directory";
 import { configureProviders, loadPushConfig } from "./push-config.js";
 import { PushNotifier } from "./push-notifier.js";
 import { PushPipeline } from "./push-pipeline.js";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { create } from "@bufbuild/protobuf";
 import { OnlineSessionSchema, type OnlineSession } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { loadConfig, meshEnvSchema, type Logger } from "@chorus/mesh";
-import { openSessionDirectory as openGatewayDirectory } from "@chorus/service-gateway/session-directory";
+import { openSessionDirectory as openGatewayDirectory } from "@chorus/session-directory";
 
 const relayEnvSchema = z.object({
   /** The gateways' Redis (their session directory); unset in embedded mode, where it is in-process. */

@@ -1,8 +1,10 @@
 import { Redis } from "ioredis";
 
 /**
- * Where the gateway keeps sessions in Redis, and the user → sessions directory relays read
- * (FanoutRequest.user_ids: "reach this user on every session it has").
+ * Where the gateway keeps sessions in Redis, and the user → sessions directory relays and push
+ * read (FanoutRequest.user_ids: "reach this user on every session it has"; push leaves out
+ * users who have a live session). The gateway writes it; the readers only look users up, so
+ * the layout lives here, in one place, rather than in the gateway's code.
  *
  * Every key starts with `chorus:<namespace>:gw:` (`chorus:gw:` without a registry namespace):
  *
@@ -11,7 +13,8 @@ import { Redis } from "ioredis";
  * | `s:<session>` | hash | user, intents, content (1: sees message content), bot, shard, instance (gateway holding it; empty while detached), gen (attach count), seq (last dispatch number) |
  * | `b:<session>` | list | the replay buffer: `<seq>\|<delivery id>\|<1: data, 0: data without content>`, oldest first, bounded (trimmed in steps) |
  * | `g:<session>` | set | the session's guild ids (MarkOffline on each when it ends) |
- * | `d:<delivery id>` | hash | one dispatch stored once for all its sessions: t, d, n (d without content), r (session ids that got it) |
+ * | `d:<delivery id>` | hash | one dispatch stored once for all its sessions: t, d, n (d without content) |
+ * | `r:<delivery id>` | set | the sessions that got it (so a retried delivery is not numbered twice) |
  * | `u:<user id>` | hash | the directory: session id → gateway instance id (empty: detached, resumable) |
  * | `i:<instance>` | set | sessions a gateway instance holds (taken over when the instance dies) |
  * | `alive:<instance>` | string | present while a gateway instance runs (short TTL, refreshed) |
@@ -71,6 +74,17 @@ export async function lookupUserSessions(redis: Redis, userIds: readonly bigint[
   return live;
 }
 
+/** Embedded mode's in-process directories, by key prefix: each gateway's lookup over its own memory. */
+const memoryDirectories = new Map<string, (userIds: readonly bigint[]) => UserSession[]>();
+
+/**
+ * A gateway running without Redis (embedded mode) offers its sessions to the readers of the
+ * same process under its key prefix; readers of a prefix nobody offers find no sessions.
+ */
+export function offerMemoryDirectory(prefix: string, lookup: (userIds: readonly bigint[]) => UserSession[]): void {
+  memoryDirectories.set(prefix, lookup);
+}
+
 /** The directory as relays use it: one lookup, and close. */
 export interface SessionDirectory {
   lookup(userIds: readonly bigint[]): Promise<UserSession[]>;
@@ -89,8 +103,8 @@ export async function openSessionDirectory(options: {
 }): Promise<SessionDirectory> {
   const prefix = gatewayKeyPrefix(options.namespace);
   if (!options.redisUrl) {
-    const { lookupMemorySessions } = await import("./memory-session-store.js");
-    return { lookup: async (userIds) => lookupMemorySessions(prefix, userIds), close: async () => {} };
+    // Looked up at each call: the gateway of this process may start after the reader.
+    return { lookup: async (userIds) => memoryDirectories.get(prefix)?.(userIds) ?? [], close: async () => {} };
   }
   const redis = openRedis(options.redisUrl);
   if (options.onError) redis.on("error", options.onError);
