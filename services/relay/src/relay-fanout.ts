@@ -59,6 +59,14 @@ export interface GatewayShare {
  */
 export const MAX_PAIRS_PER_DELIVERY = 4096;
 
+/**
+ * Deadline of one DeliverBatch. Longer than the mesh default (5 s): under a burst a gateway's
+ * Redis scripts queue, and giving up early sends the same work to another node, which adds load
+ * where there is already too much. Within the guild owner's 30 s for the whole FanoutBatch, so
+ * a dead node still leaves time for the next one.
+ */
+const DELIVER_TIMEOUT_MS = 12_000;
+
 /** One DeliverBatch's worth of a share. */
 export interface DeliveryChunk {
   recipients: GatewayShare["recipients"];
@@ -171,7 +179,7 @@ export class RelayFanout {
     let last: unknown = new ConnectError("no live gateway node", Code.Unavailable);
     for (const gateway of order) {
       try {
-        await this.options.clients.clientFor(GatewayService, gateway).deliverBatch(request);
+        await this.options.clients.clientFor(GatewayService, gateway).deliverBatch(request, { timeoutMs: DELIVER_TIMEOUT_MS });
         return;
       } catch (err) {
         last = err;
