@@ -248,6 +248,29 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 10,
+    name: "application commands",
+    statements: (ks) => [
+      // One partition per (application, guild) scope (guild 0: global), at most 130 commands.
+      // `revision` (static) is bumped by every write with a conditional batch: the writes to a
+      // scope are serialized by Paxos, so names stay unique and the limits hold.
+      `CREATE TABLE IF NOT EXISTS ${ks}.application_commands (
+        application_id bigint,
+        guild_id bigint,
+        revision bigint static,
+        command_id bigint,
+        command blob,
+        PRIMARY KEY ((application_id, guild_id), command_id)
+      )`,
+      // Command id -> its scope, so a command is found by id alone (written before the command).
+      `CREATE TABLE IF NOT EXISTS ${ks}.application_command_scopes (
+        command_id bigint PRIMARY KEY,
+        application_id bigint,
+        guild_id bigint
+      )`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

@@ -6,15 +6,18 @@ import { StorageService } from "@chorus/contracts/chorus/storage/v1/storage_pb";
 import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { DeviceStorageService } from "@chorus/contracts/chorus/storage/v1/devices_pb";
+import { CommandStorageService } from "@chorus/contracts/chorus/storage/v1/commands_pb";
 import { createStorageHandlers } from "./storage-handlers.js";
 import { createAccountHandlers } from "./account-handlers.js";
 import { createGuildHandlers } from "./guild-handlers.js";
 import { createDeviceHandlers } from "./device-handlers.js";
+import { createCommandHandlers } from "./command-handlers.js";
 import { StorageCounters } from "./storage-metrics.js";
 import type { MessageStore } from "./message-store.js";
 import type { AccountStore } from "./account-store.js";
 import type { GuildStore } from "./guild-store.js";
 import type { DeviceStore } from "./device-store.js";
+import type { CommandStore } from "./command-store.js";
 
 const CONSISTENCY = {
   ONE: "one",
@@ -53,7 +56,7 @@ const storageEnvSchema = z.object({
 /** The storage service module: the only process that talks to the database (messages, accounts, guild logs). */
 export const storageService: ServiceModule = {
   name: "storage",
-  contracts: [StorageService, AccountStorageService, GuildStorageService, DeviceStorageService],
+  contracts: [StorageService, AccountStorageService, GuildStorageService, DeviceStorageService, CommandStorageService],
   async start(ctx) {
     const config = loadConfig(storageEnvSchema, ctx.env);
     const backend = config.CHORUS_STORAGE_BACKEND ?? (ctx.mode === "embedded" ? "sqlite" : "cassandra");
@@ -62,11 +65,13 @@ export const storageService: ServiceModule = {
     let accounts: AccountStore;
     let guilds: GuildStore;
     let devices: DeviceStore;
+    let commands: CommandStore;
     if (backend === "cassandra") {
       const { CassandraMessageStore } = await import("./cassandra-store.js");
       const { CassandraAccountStore } = await import("./cassandra-account-store.js");
       const { CassandraGuildStore } = await import("./cassandra-guild-store.js");
       const { CassandraDeviceStore } = await import("./cassandra-device-store.js");
+      const { CassandraCommandStore } = await import("./cassandra-command-store.js");
       const options = {
         contactPoints: config.CHORUS_CASSANDRA_CONTACT_POINTS,
         localDataCenter: config.CHORUS_CASSANDRA_LOCAL_DC,
@@ -80,17 +85,20 @@ export const storageService: ServiceModule = {
       accounts = new CassandraAccountStore(options);
       guilds = new CassandraGuildStore(options);
       devices = new CassandraDeviceStore(options);
+      commands = new CassandraCommandStore(options);
     } else {
       const { SqliteMessageStore } = await import("./sqlite-store.js");
       const { SqliteAccountStore } = await import("./sqlite-account-store.js");
       const { SqliteGuildStore } = await import("./sqlite-guild-store.js");
       const { SqliteDeviceStore } = await import("./sqlite-device-store.js");
+      const { SqliteCommandStore } = await import("./sqlite-command-store.js");
       const path = config.CHORUS_SQLITE_PATH ?? join(config.CHORUS_DATA_DIR, "messages.db");
       if (path !== ":memory:") mkdirSync(join(path, ".."), { recursive: true });
       store = new SqliteMessageStore({ path, onQuery: counters.onQuery });
       accounts = new SqliteAccountStore({ path, onQuery: counters.onQuery });
       guilds = new SqliteGuildStore({ path, onQuery: counters.onQuery });
       devices = new SqliteDeviceStore({ path, onQuery: counters.onQuery });
+      commands = new SqliteCommandStore({ path, onQuery: counters.onQuery });
     }
     try {
       // One after the other: all apply the same migrations to the same database.
@@ -98,8 +106,9 @@ export const storageService: ServiceModule = {
       await accounts.open();
       await guilds.open();
       await devices.open();
+      await commands.open();
     } catch (err) {
-      await Promise.all([store, accounts, guilds, devices].map((s) => s.close().catch(() => undefined)));
+      await Promise.all([store, accounts, guilds, devices, commands].map((s) => s.close().catch(() => undefined)));
       throw new Error(`storage: cannot open the ${backend} backend: ${(err as Error).message}`, { cause: err });
     }
     ctx.logger.info({ backend }, "message, account and guild stores open");
@@ -107,6 +116,7 @@ export const storageService: ServiceModule = {
     const accountHandlers = createAccountHandlers(accounts);
     const guildHandlers = createGuildHandlers(guilds);
     const deviceHandlers = createDeviceHandlers(devices);
+    const commandHandlers = createCommandHandlers(commands);
     return {
       metadata: { backend },
       routes(router) {
@@ -114,9 +124,10 @@ export const storageService: ServiceModule = {
         router.service(AccountStorageService, accountHandlers);
         router.service(GuildStorageService, guildHandlers);
         router.service(DeviceStorageService, deviceHandlers);
+        router.service(CommandStorageService, commandHandlers);
       },
       async stop() {
-        await Promise.all([store.close(), accounts.close(), guilds.close(), devices.close()]);
+        await Promise.all([store.close(), accounts.close(), guilds.close(), devices.close(), commands.close()]);
       },
     };
   },

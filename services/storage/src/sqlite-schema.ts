@@ -227,6 +227,21 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 10,
+    name: "application commands",
+    sql: `
+      -- One row per command, the ApplicationCommand message encoded; guild_id 0: global.
+      -- Names are unique per (application, guild, type): writes check it in their transaction.
+      CREATE TABLE application_commands (
+        command_id     INTEGER PRIMARY KEY,
+        application_id INTEGER NOT NULL,
+        guild_id       INTEGER NOT NULL,
+        command        BLOB    NOT NULL
+      );
+      CREATE INDEX application_commands_by_scope ON application_commands (application_id, guild_id, command_id);
+    `,
+  },
 ];
 
 /** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */

@@ -4,6 +4,7 @@ import { CassandraMessageStore } from "../src/cassandra-store.js";
 import { CassandraAccountStore } from "../src/cassandra-account-store.js";
 import { CassandraGuildStore } from "../src/cassandra-guild-store.js";
 import { CassandraDeviceStore } from "../src/cassandra-device-store.js";
+import { CassandraCommandStore } from "../src/cassandra-command-store.js";
 import type { CassandraStoreOptions } from "../src/cassandra-session.js";
 import type { QueryHook } from "../src/message-store.js";
 
@@ -49,6 +50,14 @@ export async function cassandraGuildStore(onQuery?: QueryHook): Promise<Cassandr
 export async function cassandraDeviceStore(): Promise<CassandraDeviceStore> {
   await requireCassandra();
   const store = new CassandraDeviceStore(testStoreOptions());
+  await store.open();
+  return store;
+}
+
+/** An open command store on the test keyspace. */
+export async function cassandraCommandStore(): Promise<CassandraCommandStore> {
+  await requireCassandra();
+  const store = new CassandraCommandStore(testStoreOptions());
   await store.open();
   return store;
 }
