@@ -13,6 +13,7 @@ import {
   type Member,
   type Role,
 } from "@chorus/contracts/chorus/chat/v1/guild_pb";
+import { NotificationSettingsSchema, type NotificationSettings } from "@chorus/contracts/chorus/chat/v1/device_pb";
 import { GuildStateSchema, type GuildEvent, type GuildState } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import {
   ALL_PERMISSIONS,
@@ -24,6 +25,14 @@ import {
   type Overwrite,
   type RoleInfo,
 } from "@chorus/permissions";
+
+/**
+ * Whether notification settings differ from "the guild's default, nothing muted" in a way
+ * that changes who gets pushes (suppress_everyone / suppress_roles are left to push).
+ */
+export function affectsPushes(settings: NotificationSettings): boolean {
+  return settings.muted || settings.messageNotifications !== 3 || settings.channelOverrides.some((o) => o.muted || o.messageNotifications !== 3);
+}
 
 /** Discord's channel types that Chorus has. */
 export const ChannelType = { GuildText: 0, DM: 1, GuildVoice: 2, GroupDM: 3, GuildCategory: 4 } as const;
@@ -45,6 +54,8 @@ export class GuildModel {
   readonly members = new Map<bigint, Member>();
   readonly bans = new Map<bigint, Ban>();
   readonly invites = new Map<string, Invite>();
+  /** Members' notification settings that change what reaches them (see `affectsPushes`). */
+  readonly memberNotifications = new Map<bigint, NotificationSettings>();
   deleted = false;
   /** The seq of the last event applied (0 for nothing yet). */
   seq = 0n;
@@ -77,6 +88,7 @@ export class GuildModel {
       bans: [...this.bans.values()],
       invites: [...this.invites.values()],
       deleted: this.deleted,
+      memberNotifications: [...this.memberNotifications.values()],
     });
   }
 
@@ -87,6 +99,7 @@ export class GuildModel {
     for (const m of state.members) this.members.set(m.userId, clone(MemberSchema, m));
     for (const b of state.bans) this.bans.set(b.userId, clone(BanSchema, b));
     for (const i of state.invites) this.invites.set(i.code, clone(InviteSchema, i));
+    for (const n of state.memberNotifications) this.memberNotifications.set(n.userId, clone(NotificationSettingsSchema, n));
     this.deleted = state.deleted;
   }
 
@@ -107,6 +120,7 @@ export class GuildModel {
         this.members.clear();
         this.bans.clear();
         this.invites.clear();
+        this.memberNotifications.clear();
         break;
       case "channelCreated":
       case "channelUpdated":
@@ -148,6 +162,11 @@ export class GuildModel {
         break;
       case "inviteDeleted":
         this.invites.delete(change.value.code);
+        break;
+      case "memberNotificationsUpdated":
+        // Kept across leaving and rejoining, as storage keeps the settings.
+        if (affectsPushes(change.value)) this.memberNotifications.set(change.value.userId, clone(NotificationSettingsSchema, change.value));
+        else this.memberNotifications.delete(change.value.userId);
         break;
       case undefined:
         break;

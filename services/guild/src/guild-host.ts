@@ -1,15 +1,16 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { NotificationSettingsSchema, type NotificationSettings } from "@chorus/contracts/chorus/chat/v1/device_pb";
 import type { GuildCommand } from "@chorus/contracts/chorus/chat/v1/guild_commands_pb";
 import { GuildEventSchema, GuildStateSchema, type GuildEvent, type OnlineSession } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { DirectoryKind, GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { HashRing, type Logger, type MeshClients, type ServiceRegistry } from "@chorus/mesh";
 import type { SnowflakeGenerator } from "@chorus/snowflake";
 import { randomInviteCode, runCommand, type CommandOutcome, type PendingEvent } from "./guild-commands.js";
-import { guildError, Codes, notOwner } from "./guild-errors.js";
-import { GuildModel } from "@chorus/guild-state/guild-model";
+import { guildError, Codes, missingAccess, notOwner, unknownGuild } from "./guild-errors.js";
+import { affectsPushes, GuildModel } from "@chorus/guild-state/guild-model";
 import { dispatchesOf, json, usersOfEvent, type Dispatch } from "./guild-dispatch.js";
 import { GatewayIntentBits } from "discord-api-types/v10";
 import type { FanoutJob, GuildFanout } from "./guild-fanout.js";
@@ -258,6 +259,35 @@ export class GuildHost {
         return { outcome, seq: entry.model.seq };
       }
       throw new ConnectError(`guild ${ownerId}: too much contention on its log; retry`, Code.Unavailable);
+    });
+  }
+
+  /**
+   * Records a member's notification settings in the guild's log (nothing when they change
+   * nothing the owner holds), so the owner knows who wants pushes of plain messages.
+   */
+  async putMemberNotifications(settings: NotificationSettings): Promise<bigint> {
+    const guildId = settings.guildId;
+    const entry = await this.entry(guildId);
+    return this.serialize(entry, async () => {
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        if (!this.owns(guildId) || this.owned.get(guildId) !== entry) throw notOwner(this.options.instanceId, guildId);
+        const model = entry.model;
+        if (!model.guild || model.deleted) throw unknownGuild();
+        if (!model.members.has(settings.userId)) throw missingAccess();
+        const held = model.memberNotifications.get(settings.userId);
+        if (held ? equals(NotificationSettingsSchema, held, settings) : !affectsPushes(settings)) return model.seq;
+        try {
+          await this.record(guildId, entry, settings.userId, [{ dispatch: "USER_GUILD_SETTINGS_UPDATE", change: { case: "memberNotificationsUpdated", value: settings } }]);
+        } catch (e) {
+          if (ConnectError.from(e).code !== Code.Aborted) throw e;
+          await this.reload(guildId, entry);
+          continue;
+        }
+        this.maybeSnapshot(guildId, entry);
+        return entry.model.seq;
+      }
+      throw new ConnectError(`guild ${guildId}: too much contention on its log; retry`, Code.Unavailable);
     });
   }
 

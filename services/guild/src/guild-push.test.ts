@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { MessageSchema } from "@chorus/contracts/chorus/chat/v1/message_pb";
-import { GuildStateSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { GuildEventSchema, GuildStateSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { PushReason } from "@chorus/contracts/chorus/push/v1/push_pb";
 import { GuildModel } from "@chorus/guild-state/guild-model";
 import { Permission } from "@chorus/permissions";
@@ -76,4 +76,38 @@ test("a private channel notifies every other recipient as a DM", () => {
   const model = guild(1);
   const dm = create(GuildStateSchema, { channels: [{ id: 500n, type: 1, recipientIds: [AUTHOR, ADA] }] }).channels[0];
   assert.deepEqual(reasons(pushRecipients(model, dm, new Set(), message({ channelId: 500n, content: "psst" }), true)), { [String(ADA)]: PushReason.DIRECT_MESSAGE });
+});
+
+test("members' own settings, recorded in the guild's log, decide plain messages both ways", () => {
+  const settings = (userId: bigint, init: Record<string, unknown>) =>
+    create(GuildEventSchema, { seq: 2n, dispatch: "USER_GUILD_SETTINGS_UPDATE", change: { case: "memberNotificationsUpdated", value: { userId, guildId: GUILD, messageNotifications: 3, ...init } } });
+  const plain = message({ content: "plain" });
+  // Only mentions by default: Ada asked for all messages, Bob for all messages in #general only,
+  // Cy for all but muted #general, Dee for all in another channel.
+  const mentionsOnly = guild(1);
+  mentionsOnly.apply(settings(ADA, { messageNotifications: 0 }));
+  mentionsOnly.apply(settings(BOB, { messageNotifications: 2, channelOverrides: [{ channelId: CHANNEL, muted: false, messageNotifications: 0 }] }));
+  mentionsOnly.apply(settings(CY, { messageNotifications: 0, channelOverrides: [{ channelId: CHANNEL, muted: true, messageNotifications: 3 }] }));
+  mentionsOnly.apply(settings(DEE, { channelOverrides: [{ channelId: HIDDEN, muted: false, messageNotifications: 0 }] }));
+  const general = mentionsOnly.channels.get(CHANNEL)!;
+  assert.deepEqual(reasons(pushRecipients(mentionsOnly, general, new Set(), plain, false)), { [String(ADA)]: PushReason.ALL_MESSAGES, [String(BOB)]: PushReason.ALL_MESSAGES });
+  // Online, Ada gets nothing; a mention still reaches Dee by name.
+  assert.deepEqual(reasons(pushRecipients(mentionsOnly, general, new Set([ADA]), message({ content: "hey", mentions: [DEE] }), false)), {
+    [String(BOB)]: PushReason.ALL_MESSAGES,
+    [String(DEE)]: PushReason.MENTION,
+  });
+  // Dee cannot see the hidden channel: her override there pushes nothing.
+  assert.deepEqual(reasons(pushRecipients(mentionsOnly, mentionsOnly.channels.get(HIDDEN)!, new Set(), message({ channelId: HIDDEN, content: "x" }), false)), { [String(CY)]: PushReason.ALL_MESSAGES });
+
+  // All messages by default: Ada chose only mentions, Bob nothing; Cy's settings go back to defaults.
+  const all = guild(0);
+  all.apply(settings(ADA, { messageNotifications: 1 }));
+  all.apply(settings(BOB, { messageNotifications: 2 }));
+  all.apply(settings(CY, { muted: true }));
+  all.apply(settings(CY, {}));
+  assert.equal(all.memberNotifications.has(CY), false, "default settings are not held");
+  assert.deepEqual(reasons(pushRecipients(all, all.channels.get(CHANNEL)!, new Set(), plain, false)), { [String(CY)]: PushReason.ALL_MESSAGES, [String(DEE)]: PushReason.ALL_MESSAGES });
+  // The held settings survive a snapshot.
+  const reloaded = GuildModel.fromState(GUILD, all.seq, all.toState());
+  assert.deepEqual([...reloaded.memberNotifications.keys()].sort(), [ADA, BOB]);
 });

@@ -13,18 +13,37 @@ const NOTIFY_BATCH = 1000;
 /** Offline members one message notifies at most (@everyone or "all messages" in a very large guild). */
 export const MAX_PUSH_RECIPIENTS = 10_000;
 const NOTIFY_TIMEOUT_MS = 2000;
-const ALL_MESSAGES = 0;
 
 type Recipient = MessageInitShape<typeof PushRecipientSchema>;
+
+/** Discord's message_notifications. */
+const Level = { AllMessages: 0, Default: 3 } as const;
+
+/**
+ * Whether a member's own settings (else the guild's default) make a plain message in this
+ * channel notify them: the channel's level unless "default", else the guild-wide one unless
+ * "default", else the guild's default; muted (guild or channel) never. Push applies the full
+ * rules again; this only picks whom to ask about.
+ */
+function wantsAllMessages(model: GuildModel, channelId: bigint, userId: bigint): boolean {
+  const settings = model.memberNotifications.get(userId);
+  const guildDefault = model.guild?.defaultMessageNotifications ?? 1;
+  if (!settings) return guildDefault === Level.AllMessages;
+  const override = settings.channelOverrides.find((o) => o.channelId === channelId);
+  if (settings.muted || override?.muted) return false;
+  const level = override && override.messageNotifications !== Level.Default ? override.messageNotifications : settings.messageNotifications !== Level.Default ? settings.messageNotifications : guildDefault;
+  return level === Level.AllMessages;
+}
 
 /**
  * Who of a guild's (or private channel's) members a new message should be pushed to: the
  * members with no live gateway session who may see the channel and are mentioned by name
  * (MENTION), through a role (ROLE_MENTION) or by @everyone (EVERYONE; @here reaches only
- * online members, so never a push), or every such member when the guild notifies of all
- * messages by default (ALL_MESSAGES). In a private channel every other recipient
- * (DIRECT_MESSAGE); whether they are online is for push to check (the owner of a private
- * channel does not track presence). Their own settings (mutes...) are applied by push.
+ * online members, so never a push), or who get every message there (ALL_MESSAGES: the
+ * guild's default unless their own settings, which the owner holds, say otherwise). In a
+ * private channel every other recipient (DIRECT_MESSAGE); whether they are online is for push
+ * to check (the owner of a private channel does not track presence). Push applies their
+ * settings again in full (mutes, "nothing", suppress_everyone / suppress_roles).
  */
 export function pushRecipients(model: GuildModel, channel: Channel, online: ReadonlySet<bigint>, message: Message, privateChannel: boolean): Recipient[] {
   if (privateChannel) {
@@ -33,8 +52,9 @@ export function pushRecipients(model: GuildModel, channel: Channel, online: Read
   const mentioned = new Set(message.mentions);
   const roles = new Set(message.mentionRoles);
   const everyone = message.mentionEveryone && message.content.includes("@everyone");
-  const all = model.guild?.defaultMessageNotifications === ALL_MESSAGES;
-  const candidates = everyone || all || roles.size > 0 ? model.members.keys() : mentioned.values();
+  const allByDefault = model.guild?.defaultMessageNotifications === Level.AllMessages;
+  // Without a guild-wide reason, only the mentioned and those whose settings ask for more.
+  const candidates = everyone || allByDefault || roles.size > 0 ? model.members.keys() : new Set([...mentioned, ...model.memberNotifications.keys()]).values();
   const recipients: Recipient[] = [];
   for (const userId of candidates) {
     if (userId === message.authorId || online.has(userId)) continue;
@@ -44,7 +64,7 @@ export function pushRecipients(model: GuildModel, channel: Channel, online: Read
     if (mentioned.has(userId)) reason = PushReason.MENTION;
     else if (member.roleIds.some((r) => roles.has(r))) reason = PushReason.ROLE_MENTION;
     else if (everyone) reason = PushReason.EVERYONE;
-    else if (all) reason = PushReason.ALL_MESSAGES;
+    else if (wantsAllMessages(model, channel.id, userId)) reason = PushReason.ALL_MESSAGES;
     if (reason === undefined || !has(model.channelPermissions(userId, channel), Permission.ViewChannel)) continue;
     recipients.push({ userId, reason });
     if (recipients.length >= MAX_PUSH_RECIPIENTS) break;

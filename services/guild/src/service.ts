@@ -7,11 +7,13 @@ import { loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
 import type { MeshClients } from "@chorus/mesh";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
+import { GuildNotificationService } from "@chorus/contracts/chorus/guild/v1/guild_notifications_pb";
 import { GuildFanout } from "./guild-fanout.js";
 import { GuildHost } from "./guild-host.js";
 import { GuildMessages } from "./guild-messages.js";
 import { GuildPush } from "./guild-push.js";
 import { guildHandlers } from "./guild-rpc.js";
+import { invalidField } from "./guild-errors.js";
 
 const guildEnvSchema = z.object({
   /** Snowflake worker id (0-31) of the channel and role ids this node mints. */
@@ -31,7 +33,7 @@ async function fetchUser(clients: MeshClients, userId: bigint): Promise<User | u
 /** The guild service module: its contract handlers, started by main.ts or the embedded launcher. */
 export const guildService: ServiceModule = {
   name: "guild",
-  contracts: [GuildService],
+  contracts: [GuildService, GuildNotificationService],
   async start(ctx) {
     const config = loadConfig(guildEnvSchema, ctx.env);
     // The process id tells apart guild processes sharing a worker id (ids stay unique per process).
@@ -45,6 +47,13 @@ export const guildService: ServiceModule = {
     return {
       routes(router) {
         router.service(GuildService, handlers);
+        router.service(GuildNotificationService, {
+          async putMemberNotifications(req) {
+            const settings = req.settings;
+            if (!settings || settings.guildId === 0n || settings.userId === 0n) throw invalidField("settings", "guild_id and user_id are required");
+            return { seq: await host.putMemberNotifications(settings) };
+          },
+        });
       },
       async stop() {
         host.close();

@@ -4,12 +4,17 @@
 // message mentioning a member with no gateway session reaches that push service, which checks
 // VAPID and decrypts the payload (RFC 8291, http_ece). Mutes hold pushes back, a DM is
 // pushed, a subscription the push service calls gone (410) is removed, and the Connect
-// NotificationService sees the same devices.
+// NotificationService sees the same devices. A member's own "all messages" / "only mentions"
+// setting overrides the guild's default both ways; a member with a live gateway session gets
+// no push (DM or mention) until the session closes.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import webpush from "web-push";
+import WebSocket from "ws";
+import { connectMesh, createLogger, type MeshConnection } from "@chorus/mesh";
+import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { DeviceKind } from "@chorus/contracts/chorus/chat/v1/device_pb";
 import { NotificationService } from "@chorus/contracts/chorus/api/v1/notifications_pb";
 import {
@@ -43,6 +48,8 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
   let pushService: WebPushEndpoint;
   let rest: DiscordRest;
   let httpUrl: string;
+  let gatewayUrl: string;
+  let mesh: MeshConnection;
 
   before(async () => {
     const endpoints = await requireEtcd();
@@ -71,6 +78,10 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
         CHORUS_PUSH_SINKS: "1",
       }),
     );
+    const gateway = await startServiceProcess("gateway", { ...env, CHORUS_GATEWAY_PORT: String(await freePort()) });
+    processes.push(gateway);
+    gatewayUrl = gateway.urls.gateway;
+    mesh = await connectMesh({ endpoints, namespace: env.CHORUS_REGISTRY_NAMESPACE, leaseTtlSeconds: 3, logger: createLogger("test", "warn") });
     const api = await startServiceProcess("api", { ...env, CHORUS_HTTP_PORT: String(await freePort()), CHORUS_WORKER_ID: "13" });
     processes.push(api);
     httpUrl = api.urls.http;
@@ -84,6 +95,7 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
 
   after(async () => {
     await Promise.all(processes.map((p) => p.kill("SIGKILL")));
+    await mesh?.close();
     await pushService?.close();
   });
 
@@ -103,8 +115,12 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
     return { subscription, deviceId: device.id };
   }
 
-  async function guildWith(owner: Person, members: Person[]): Promise<{ guildId: string; channelId: string }> {
+  async function guildWith(owner: Person, members: Person[], defaultMessageNotifications?: number): Promise<{ guildId: string; channelId: string }> {
     const guild = await rest.ok("POST", "/guilds", owner.token, { name: `push ${run}` });
+    if (defaultMessageNotifications !== undefined) {
+      const modified = await rest.ok("PATCH", `/guilds/${guild.id}`, owner.token, { default_message_notifications: defaultMessageNotifications });
+      assert.equal(modified.default_message_notifications, defaultMessageNotifications);
+    }
     const channels: { id: string; name: string; type: number }[] = await rest.ok("GET", `/guilds/${guild.id}/channels`, owner.token);
     const general = channels.find((c) => c.type === 0 && c.name === "general")!;
     const invite = await rest.ok("POST", `/channels/${general.id}/invites`, owner.token, {});
@@ -189,6 +205,75 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
     assert.ok(JSON.stringify(bad.body).includes("p256dh"), JSON.stringify(bad.body));
   });
 
+  /** Message ids of the pushes a subscription received so far. */
+  const pushedIds = (subscription: WebPushSubscription) =>
+    pushService.state.received.filter((r) => subscription.endpoint.endsWith(r.subscription)).map((r) => (JSON.parse(r.plaintext) as { data: { message_id: string } }).data.message_id);
+  const pushOf = async (subscription: WebPushSubscription, count: number, what: string) =>
+    (await withTimeout(pushService.waitFor(subscription.endpoint, count), 20_000, what)).map((p) => JSON.parse(p.plaintext) as { data: Record<string, string> });
+
+  it("a member's own setting overrides the guild's default both ways: all messages in an only-mentions guild, only mentions in an all-messages guild", async () => {
+    const [ada, bob, cy, dee] = [await register("ada"), await register("bob"), await register("cy"), await register("dee")];
+    const [bobs, cys, dees] = [await subscribe(bob), await subscribe(cy), await subscribe(dee)];
+    const quiet = await guildWith(ada, [bob, cy, dee], 1);
+    const loud = await guildWith(ada, [bob, cy, dee], 0);
+    // Quiet guild: Bob wants everything; Dee wants nothing but everything of #general; Cy keeps the default.
+    assert.equal((await rest.ok("PATCH", `/users/@me/guilds/${quiet.guildId}/settings`, bob.token, { message_notifications: 0 })).message_notifications, 0);
+    await rest.ok("PATCH", `/users/@me/guilds/${quiet.guildId}/settings`, dee.token, { message_notifications: 2, channel_overrides: { [quiet.channelId]: { message_notifications: 0 } } });
+    // Loud guild: Bob wants only mentions, Dee nothing; Cy keeps the default.
+    await rest.ok("PATCH", `/users/@me/guilds/${loud.guildId}/settings`, bob.token, { message_notifications: 1 });
+    await rest.ok("PATCH", `/users/@me/guilds/${loud.guildId}/settings`, dee.token, { message_notifications: 2 });
+
+    const inQuiet = await rest.ok("POST", `/channels/${quiet.channelId}/messages`, ada.token, { content: "plain news" });
+    const inLoud = await rest.ok("POST", `/channels/${loud.channelId}/messages`, ada.token, { content: "more plain news" });
+    const [bobsPush] = await pushOf(bobs.subscription, 1, "bob's all-messages push");
+    assert.deepEqual(bobsPush.data, { channel_id: quiet.channelId, message_id: inQuiet.id, author_id: ada.id, guild_id: quiet.guildId, reason: "all_messages" });
+    const [deesPush] = await pushOf(dees.subscription, 1, "dee's push through her channel override");
+    assert.equal(deesPush.data.message_id, inQuiet.id);
+    const [cysPush] = await pushOf(cys.subscription, 1, "cy's push by the loud guild's default");
+    assert.equal(cysPush.data.message_id, inLoud.id);
+    // Later mentions of each arrive after anything the plain messages could have caused.
+    const mention = await rest.ok("POST", `/channels/${loud.channelId}/messages`, ada.token, { content: `<@${bob.id}> <@${cy.id}> <@${dee.id}> ok?` });
+    await pushOf(bobs.subscription, 2, "bob's mention");
+    await pushOf(cys.subscription, 2, "cy's mention");
+    assert.deepEqual(pushedIds(bobs.subscription), [inQuiet.id, mention.id], "bob: all of the quiet guild, only mentions of the loud one");
+    assert.deepEqual(pushedIds(cys.subscription), [inLoud.id, mention.id], "cy: the guilds' defaults");
+    // "Nothing" silences Dee's mentions in the loud guild too.
+    const sentinel = await rest.ok("POST", `/channels/${quiet.channelId}/messages`, ada.token, { content: `<@${dee.id}> last one` });
+    await pushOf(dees.subscription, 2, "dee's push in #general of the quiet guild");
+    assert.deepEqual(pushedIds(dees.subscription), [inQuiet.id, sentinel.id], "dee: only #general of the quiet guild");
+    // Settings of a guild one is not in are refused (its owner holds members' settings).
+    const outsider = await register("out");
+    const refused = await rest.call("PATCH", `/users/@me/guilds/${quiet.guildId}/settings`, outsider.token, { message_notifications: 0 });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal((refused.body as { code: number }).code, 50001);
+  });
+
+  it("a member with a live gateway session gets no push for a mention or a DM; once the session is closed, they do", async () => {
+    const [ada, eve] = [await register("ada"), await register("eve")];
+    const eves = await subscribe(eve);
+    const { guildId, channelId } = await guildWith(ada, [eve], 1);
+    const dm = await rest.ok("POST", "/users/@me/channels", ada.token, { recipient_id: eve.id });
+    const online = () => mesh.clients.client(GuildService, BigInt(guildId)).listOnline({ guildId: BigInt(guildId) }).then((r) => r.sessions.some((s) => String(s.userId) === eve.id));
+
+    const session = await openGatewaySession(gatewayUrl, eve.token, guildId);
+    assert.equal(await online(), true, "the owner counts eve online");
+    const whileOnline = [
+      await rest.ok("POST", `/channels/${channelId}/messages`, ada.token, { content: `<@${eve.id}> are you there?` }),
+      await rest.ok("POST", `/channels/${dm.id}/messages`, ada.token, { content: "psst (online)" }),
+    ];
+    await session.close();
+    await waitFor("the owner counting eve offline", async () => !(await online()) || undefined);
+    const afterClose = [
+      await rest.ok("POST", `/channels/${channelId}/messages`, ada.token, { content: `<@${eve.id}> now?` }),
+      await rest.ok("POST", `/channels/${dm.id}/messages`, ada.token, { content: "psst (offline)" }),
+    ];
+    // Anything pushed for the first two messages would have come before these.
+    const pushes = await pushOf(eves.subscription, 2, "eve's pushes after her session closed");
+    assert.deepEqual(pushes.map((p) => p.data.message_id).sort(), afterClose.map((m) => m.id).sort());
+    assert.deepEqual(pushes.map((p) => p.data.reason).sort(), ["direct_message", "mention"]);
+    for (const m of whileOnline) assert.ok(!pushedIds(eves.subscription).includes(m.id), `no push for ${m.content}`);
+  });
+
   it("with the push service gone, messages mentioning offline members are still accepted and stored", async () => {
     const [ada, bob] = [await register("ada"), await register("bob")];
     await subscribe(bob);
@@ -203,6 +288,35 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
     }
   });
 });
+
+/** A Discord gateway session (IDENTIFY) that is ready once the guild's GUILD_CREATE arrived; close() ends it (1000). */
+async function openGatewaySession(url: string, token: string, guildId: string): Promise<{ close(): Promise<void> }> {
+  const socket = new WebSocket(`${url.replace(/\/$/, "")}/?v=10&encoding=json`);
+  let heartbeat: NodeJS.Timeout | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.once("close", (code) => reject(new Error(`the gateway closed the session (${code})`)));
+    socket.on("message", (data: Buffer) => {
+      const payload = JSON.parse(data.toString()) as { op: number; t: string | null; d: { heartbeat_interval?: number; id?: string } };
+      if (payload.op === 10) {
+        heartbeat = setInterval(() => socket.send(JSON.stringify({ op: 1, d: null })), payload.d.heartbeat_interval!);
+        socket.send(JSON.stringify({ op: 2, d: { token, intents: 1, properties: { os: "linux", browser: "chorus-test", device: "chorus-test" } } }));
+      }
+      // GUILD_CREATE comes once the guild's owner counted the session online.
+      if (payload.t === "GUILD_CREATE" && payload.d.id === guildId) resolve();
+    });
+  });
+  await withTimeout(ready, 20_000, "the gateway session's GUILD_CREATE");
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(heartbeat);
+        socket.removeAllListeners("close");
+        socket.once("close", () => resolve());
+        socket.close(1000);
+      }),
+  };
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms).unref())]);

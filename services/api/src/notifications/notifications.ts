@@ -6,6 +6,8 @@ import type { MeshClients } from "@chorus/mesh";
 import { DeviceKind, NotificationSettingsSchema, type Device, type NotificationSettings } from "@chorus/contracts/chorus/chat/v1/device_pb";
 import { DeviceStorageService } from "@chorus/contracts/chorus/storage/v1/devices_pb";
 import { PushService } from "@chorus/contracts/chorus/push/v1/push_pb";
+import { GuildNotificationService } from "@chorus/contracts/chorus/guild/v1/guild_notifications_pb";
+import { fromGuildServiceError } from "../guilds/guild-errors.js";
 import { RequestRefusedError } from "../accounts/account-errors.js";
 import { validate } from "../accounts/account-rules.js";
 import { requirePerson, type Session } from "../accounts/accounts.js";
@@ -107,9 +109,21 @@ export class Notifications {
     return settings[0] ?? create(NotificationSettingsSchema, { userId: session.userId, guildId, messageNotifications: NOTIFY_DEFAULT });
   }
 
+  /**
+   * Stores the caller's settings. A guild's owner is told first (it must know who wants pushes
+   * of every message, and refuses non-members); a failure after that is fixed by retrying.
+   */
   async updateSettings(session: Session, settings: NotificationSettings): Promise<NotificationSettings> {
     requirePerson(session);
     const mine = create(NotificationSettingsSchema, { ...settings, userId: session.userId });
+    if (mine.guildId !== 0n) {
+      await this.clients
+        .client(GuildNotificationService, mine.guildId)
+        .putMemberNotifications({ settings: mine })
+        .catch((err: unknown) => {
+          throw fromGuildServiceError(err);
+        });
+    }
     const answer = await this.storage(session.userId).putNotificationSettings({ settings: mine });
     return answer.settings!;
   }
