@@ -6,3 +6,4 @@ export * from "./otlp-receiver.js";
 export * from "./embedded-process.js";
 export * from "./discord-rest.js";
 export * from "./push-endpoints.js";
+export * from "./tls-certificate.js";

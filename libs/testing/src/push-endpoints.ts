@@ -1,16 +1,18 @@
 import { createECDH, generateKeyPairSync, randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { AddressInfo } from "node:net";
 import ece from "http_ece";
 import { decodeProtectedHeader, importSPKI, jwtVerify, createLocalJWKSet, type JWK } from "jose";
+import type { TestCertificate } from "./tls-certificate.js";
 
 /**
  * Local stand-ins for the push providers, on 127.0.0.1, for tests and benchmarks: an RFC 8030
  * Web Push service that checks VAPID and decrypts every payload (RFC 8291, with `http_ece`),
  * FCM HTTP v1 (plus its OAuth token endpoint, checking the service account's signed
  * assertion) and APNs (checking the ES256 provider token), all over h2c except the Web Push
- * service and the token endpoint (HTTP/1.1). Each answers per device token through `script`,
+ * service and the token endpoint (HTTP/1.1); with `tls`, over TLS instead (HTTP/2 and https). Each answers per device token through `script`,
  * can hold every answer until released (to watch in-flight limits), delay answers, and counts
  * the requests it has open at once.
  */
@@ -30,6 +32,8 @@ export interface EndpointOptions {
   script?: Script;
   /** Keep only counts, not the requests (benchmarks). */
   countOnly?: boolean;
+  /** Serve over TLS with this certificate (see makeTestCertificate); clients must trust it. */
+  tls?: TestCertificate;
 }
 
 /** Bookkeeping shared by the three endpoints. */
@@ -109,7 +113,7 @@ async function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function listen(server: http.Server | http2.Http2Server): Promise<number> {
+function listen(server: http.Server | http2.Http2Server | http2.Http2SecureServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
 }
 
@@ -163,7 +167,7 @@ export async function startFcmEndpoint(options: EndpointOptions & { projectId?: 
   let issued = 0;
 
   // The OAuth token endpoint (HTTP/1.1, as Node's fetch speaks).
-  const tokenServer = http.createServer(async (req, res) => {
+  const tokenServer = (options.tls ? https.createServer(options.tls) : http.createServer()).on("request", async (req: IncomingMessage, res: ServerResponse) => {
     const body = new URLSearchParams((await readBody(req)).toString());
     try {
       if (body.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") throw new Error("grant_type");
@@ -185,13 +189,15 @@ export async function startFcmEndpoint(options: EndpointOptions & { projectId?: 
     private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     private_key_id: keyId,
     project_id: projectId,
-    token_uri: `http://127.0.0.1:${tokenPort}/token`,
+    token_uri: `${options.tls ? "https" : "http"}://127.0.0.1:${tokenPort}/token`,
   };
 
   const path = `/v1/projects/${projectId}/messages:send`;
-  const server = http2.createServer();
+  const server = options.tls ? http2.createSecureServer(options.tls) : http2.createServer();
   server.on("stream", async (stream, headers) => {
-    const body = await readBody(stream);
+    // A request its client cancelled (a deadline under load) is dropped, not an error.
+    const body = await readBody(stream).catch(() => undefined);
+    if (!body) return;
     if (headers[":path"] !== path || headers[":method"] !== "POST") return respond2(stream, fcmError(404, "NOT_FOUND"));
     const bearer = String(headers.authorization ?? "").replace(/^Bearer /, "");
     let answer: ScriptedAnswer;
@@ -210,7 +216,7 @@ export async function startFcmEndpoint(options: EndpointOptions & { projectId?: 
   });
   const port = await listen(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     serviceAccount: account,
     state,
     get tokensIssued() {
@@ -260,9 +266,11 @@ export async function startApnsEndpoint(options: EndpointOptions & { topic?: str
   const state = new EndpointState<ApnsReceived>(options);
   const providerTokens = new Set<string>();
   const expired = new Set<string>();
-  const server = http2.createServer();
+  const server = options.tls ? http2.createSecureServer(options.tls) : http2.createServer();
   server.on("stream", async (stream, headers) => {
-    const body = await readBody(stream);
+    // A request its client cancelled (a deadline under load) is dropped, not an error.
+    const body = await readBody(stream).catch(() => undefined);
+    if (!body) return;
     const path = String(headers[":path"] ?? "");
     const match = /^\/3\/device\/([0-9a-fA-F]+)$/.exec(path);
     let answer: ScriptedAnswer;
@@ -289,7 +297,7 @@ export async function startApnsEndpoint(options: EndpointOptions & { topic?: str
   });
   const port = await listen(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     key,
     topic,
     state,
@@ -345,7 +353,7 @@ export async function startWebPushEndpoint(options: EndpointOptions & { vapidPub
     });
   };
 
-  const server = http.createServer(async (req: IncomingMessage, res) => {
+  const server = (options.tls ? https.createServer(options.tls) : http.createServer()).on("request", async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const id = /^\/push\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "")?.[1] ?? "";
     const subscription = subscriptions.get(id);
@@ -385,7 +393,7 @@ export async function startWebPushEndpoint(options: EndpointOptions & { vapidPub
     }
   });
   const port = await listen(server);
-  origin = `http://127.0.0.1:${port}`;
+  origin = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
   const idOf = (endpoint: string) => endpoint.slice(endpoint.lastIndexOf("/") + 1);
   return {
     url: origin,

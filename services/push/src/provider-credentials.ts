@@ -1,4 +1,5 @@
 import { importPKCS8, SignJWT, type CryptoKey } from "jose";
+import { Agent, request as httpRequest } from "undici";
 
 /** The fields of a Google service-account key file FCM needs. */
 export interface GoogleServiceAccount {
@@ -22,14 +23,17 @@ export class GoogleAccessTokens {
   private current?: { token: string; refreshAt: number };
   private pending?: Promise<string>;
   private key?: Promise<CryptoKey>;
+  private readonly agent: Agent;
   readonly tokenUri: string;
 
   constructor(
     private readonly account: GoogleServiceAccount,
-    options: { tokenUri?: string; scope?: string } = {},
+    /** `ca`: the certificates to trust for the token URI (default: Node's). */
+    options: { tokenUri?: string; scope?: string; ca?: string[] } = {},
     private readonly scope = options.scope ?? FCM_SCOPE,
   ) {
     this.tokenUri = options.tokenUri ?? account.token_uri ?? GOOGLE_TOKEN_URI;
+    this.agent = new Agent({ connections: 1, connect: options.ca ? { ca: options.ca } : undefined });
   }
 
   /** The current token without waiting, when there is one that is not due for renewal. */
@@ -58,14 +62,15 @@ export class GoogleAccessTokens {
       .setIssuedAt(now)
       .setExpirationTime(now + 3600)
       .sign(await this.key);
-    const response = await fetch(this.tokenUri, {
+    const response = await httpRequest(this.tokenUri, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion }).toString(),
       signal: AbortSignal.timeout(10_000),
+      dispatcher: this.agent,
     });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`OAuth token exchange at ${this.tokenUri} failed: HTTP ${response.status} ${text.slice(0, 200)}`);
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`OAuth token exchange at ${this.tokenUri} failed: HTTP ${response.statusCode} ${text.slice(0, 200)}`);
     const body = JSON.parse(text) as { access_token?: string; expires_in?: number };
     if (!body.access_token) throw new Error(`OAuth token exchange at ${this.tokenUri} returned no access_token`);
     const lifetime = (body.expires_in ?? 3600) * 1000;

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { rootCertificates } from "node:tls";
 import { z } from "zod";
 import webpush from "web-push";
 import { env, loadConfig, meshEnvSchema, type Logger, type RunMode } from "@chorus/mesh";
@@ -44,6 +45,8 @@ export const pushEnvSchema = z.object({
   CHORUS_APNS_TEAM_ID: z.string().optional(),
   CHORUS_APNS_TOPIC: z.string().optional(),
   CHORUS_APNS_ENDPOINT: z.url().default(APNS_ENDPOINT),
+  /** PEM certificates trusted for provider endpoints besides Node's roots (a private CA, a test endpoint's). */
+  CHORUS_PUSH_CA_FILE: z.string().optional(),
   /** The gateways' Redis (their session directory, for Notify's check_sessions); unset in embedded mode. */
   CHORUS_REDIS_URL: z.url({ error: "must be a redis:// or rediss:// URL" }).optional(),
   CHORUS_REGISTRY_NAMESPACE: meshEnvSchema.shape.CHORUS_REGISTRY_NAMESPACE,
@@ -87,24 +90,27 @@ export function configureProviders(config: PushConfig, mode: RunMode, logger: Lo
   const providers: Partial<Record<ProviderName, () => PushProvider>> = {};
   const timeoutMs = config.CHORUS_PUSH_REQUEST_TIMEOUT_MS;
   const vapid = vapidDetails(config, mode);
+  // Node's roots plus the extra ones: giving `ca` replaces the default list.
+  const ca = config.CHORUS_PUSH_CA_FILE ? [...rootCertificates, readFileSync(config.CHORUS_PUSH_CA_FILE, "utf8")] : undefined;
+  const tls = ca ? { ca } : undefined;
   if (vapid) {
     providers.webpush = () =>
-      new WebPushProvider({ vapid, connections: config.CHORUS_PUSH_MAX_IN_FLIGHT, timeoutMs, allowHttp: config.CHORUS_WEB_PUSH_ALLOW_HTTP });
+      new WebPushProvider({ vapid, connections: config.CHORUS_PUSH_MAX_IN_FLIGHT, timeoutMs, allowHttp: config.CHORUS_WEB_PUSH_ALLOW_HTTP, ca });
   }
   const accountJson = config.CHORUS_FCM_SERVICE_ACCOUNT ?? (config.CHORUS_FCM_SERVICE_ACCOUNT_FILE && readFileSync(config.CHORUS_FCM_SERVICE_ACCOUNT_FILE, "utf8"));
   if (accountJson) {
     const account = JSON.parse(accountJson) as GoogleServiceAccount;
     const projectId = config.CHORUS_FCM_PROJECT_ID ?? account.project_id;
     if (!projectId) throw new Error("CHORUS_FCM_PROJECT_ID: required when the service account names no project_id");
-    const tokens = new GoogleAccessTokens(account);
-    providers.fcm = () => new FcmProvider({ projectId, endpoint: config.CHORUS_FCM_ENDPOINT, tokens, timeoutMs });
+    const tokens = new GoogleAccessTokens(account, { ca });
+    providers.fcm = () => new FcmProvider({ projectId, endpoint: config.CHORUS_FCM_ENDPOINT, tokens, timeoutMs, tls });
   }
   const apnsKey = config.CHORUS_APNS_KEY ?? (config.CHORUS_APNS_KEY_FILE && readFileSync(config.CHORUS_APNS_KEY_FILE, "utf8"));
   if (apnsKey) {
     const missing = (["CHORUS_APNS_KEY_ID", "CHORUS_APNS_TEAM_ID", "CHORUS_APNS_TOPIC"] as const).filter((v) => !config[v]);
     if (missing.length > 0) throw new Error(`${missing.join(", ")}: required with an APNs key`);
     const tokens = new ApnsProviderToken({ privateKey: apnsKey, keyId: config.CHORUS_APNS_KEY_ID!, teamId: config.CHORUS_APNS_TEAM_ID! });
-    providers.apns = () => new ApnsProvider({ endpoint: config.CHORUS_APNS_ENDPOINT, topic: config.CHORUS_APNS_TOPIC!, tokens, timeoutMs });
+    providers.apns = () => new ApnsProvider({ endpoint: config.CHORUS_APNS_ENDPOINT, topic: config.CHORUS_APNS_TOPIC!, tokens, timeoutMs, tls });
   }
   logger.info({ providers: Object.keys(providers) }, "push providers configured");
   return { providers, webPushPublicKey: vapid?.publicKey ?? "" };

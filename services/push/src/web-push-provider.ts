@@ -18,6 +18,8 @@ export interface WebPushOptions {
   timeoutMs: number;
   /** Sends to plain http:// endpoints too (local test push services); otherwise such a subscription is dropped. */
   allowHttp?: boolean;
+  /** The certificates to trust for push services (default: Node's). */
+  ca?: string[];
 }
 
 /** VAPID JWTs are valid 12 h; one is signed per push-service origin and reused for 6 h. */
@@ -42,6 +44,7 @@ export class WebPushProvider implements PushProvider {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connectTimeout: Math.min(options.timeoutMs, 10_000),
+      connect: options.ca ? { ca: options.ca } : undefined,
     });
   }
 

@@ -1,15 +1,21 @@
 // The providers against local HTTP/2 (and, for Web Push, HTTP/1.1) endpoints that check what a
-// real provider checks: OAuth and provider tokens, VAPID, and the RFC 8291 encryption.
+// real provider checks: OAuth and provider tokens, VAPID, and the RFC 8291 encryption; then the
+// same over TLS with a certificate made at test time and trusted through CHORUS_PUSH_CA_FILE.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import webpush from "web-push";
-import { apnsError, fcmError, startApnsEndpoint, startFcmEndpoint, startWebPushEndpoint, type ApnsEndpoint, type FcmEndpoint, type Script, type WebPushEndpoint } from "@chorus/testing";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger } from "@chorus/mesh";
+import { apnsError, fcmError, makeTestCertificate, startApnsEndpoint, startFcmEndpoint, startWebPushEndpoint, type ApnsEndpoint, type FcmEndpoint, type Script, type WebPushEndpoint } from "@chorus/testing";
 import { ApnsProvider } from "../src/apns-provider.js";
 import { FcmProvider } from "../src/fcm-provider.js";
 import { ApnsProviderToken, GoogleAccessTokens } from "../src/provider-credentials.js";
+import { configureProviders, loadPushConfig } from "../src/push-config.js";
 import { PushPipeline, type PushPipelineOptions } from "../src/push-pipeline.js";
 import { Priority, type ProviderName, type PushRequest } from "../src/push-request.js";
 import type { PushResult } from "../src/push-sink.js";
@@ -288,5 +294,82 @@ describe("Web Push (RFC 8030, RFC 8291 payload encryption, VAPID)", () => {
     assert.equal(got.vapid.aud, push.url);
     assert.equal(got.vapid.sub, vapid.subject);
     assert.equal((await push.waitFor(low.endpoint))[0].headers.urgency, "normal");
+  });
+});
+
+describe("over TLS (HTTP/2 for FCM and APNs, https for Web Push), trusting a test certificate through CHORUS_PUSH_CA_FILE", () => {
+  const certificate = makeTestCertificate();
+  const vapid = { subject: "mailto:push@chorus.test", ...webpush.generateVAPIDKeys() };
+  const caDir = mkdtempSync(join(tmpdir(), "chorus-push-ca-"));
+  const caFile = join(caDir, "ca.pem");
+  writeFileSync(caFile, certificate.cert);
+  let fcm: FcmEndpoint;
+  let apns: ApnsEndpoint;
+  let push: WebPushEndpoint;
+  before(async () => {
+    [fcm, apns, push] = await Promise.all([
+      startFcmEndpoint({ tls: certificate }),
+      startApnsEndpoint({ tls: certificate }),
+      startWebPushEndpoint({ tls: certificate, vapidPublicKey: vapid.publicKey }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([fcm.close(), apns.close(), push.close()]);
+    rmSync(caDir, { recursive: true, force: true });
+  });
+
+  /** The providers as the push service configures them from its environment. */
+  const configured = (extra: Record<string, string>) =>
+    configureProviders(
+      loadPushConfig({
+        CHORUS_FCM_SERVICE_ACCOUNT: JSON.stringify(fcm.serviceAccount),
+        CHORUS_FCM_ENDPOINT: fcm.url,
+        CHORUS_APNS_KEY: apns.key.privateKey,
+        CHORUS_APNS_KEY_ID: apns.key.keyId,
+        CHORUS_APNS_TEAM_ID: apns.key.teamId,
+        CHORUS_APNS_TOPIC: apns.topic,
+        CHORUS_APNS_ENDPOINT: apns.url,
+        CHORUS_VAPID_SUBJECT: vapid.subject,
+        CHORUS_VAPID_PUBLIC_KEY: vapid.publicKey,
+        CHORUS_VAPID_PRIVATE_KEY: vapid.privateKey,
+        ...extra,
+      }),
+      "cluster",
+      createLogger("test", "silent"),
+    ).providers;
+
+  test("each provider delivers to its https endpoint; the Web Push payload is decrypted there", async () => {
+    assert.match(fcm.url, /^https:/);
+    assert.match(fcm.serviceAccount.token_uri, /^https:/);
+    const providers = configured({ CHORUS_PUSH_CA_FILE: caFile });
+    const { p, results, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 1, maxInFlightPerSink: 10, providers, retry: fastRetry });
+    const subscription = push.subscribe();
+    p.submit(request("fcm", "fcm-tls-1"));
+    p.submit(request("apns", "abcdef01"));
+    p.submit(request("webpush", subscription.endpoint, Priority.High, subscription.keys));
+    await done(3);
+    await p.stop();
+    assert.deepEqual(Object.fromEntries(results), { "fcm-tls-1": "sent", abcdef01: "sent", [subscription.endpoint]: "sent" });
+    assert.equal(fcm.tokensIssued, 1, "the OAuth token came from the https token endpoint");
+    assert.equal(fcm.state.received[0].message.token, "fcm-tls-1");
+    assert.equal(apns.state.received[0].token, "abcdef01");
+    const [got] = await push.waitFor(subscription.endpoint);
+    assert.deepEqual(JSON.parse(got.plaintext), { title: "ada in #general", body: "hello", tag: "c10", data: { channel_id: "10", message_id: "20" } });
+    assert.equal(got.vapid.aud, push.url);
+  });
+
+  test("without the certificate trusted, nothing is sent to the self-signed endpoints", async () => {
+    const providers = configured({});
+    const webPush = providers.webpush!();
+    const subscription = push.subscribe();
+    await assert.rejects(webPush.send(request("webpush", subscription.endpoint, Priority.High, subscription.keys)), /self[- ]signed|certificate/i);
+    await webPush.close();
+    const apnsProvider = providers.apns!();
+    await assert.rejects(apnsProvider.send(request("apns", "abcdef02")), /self[- ]signed|certificate/i);
+    await apnsProvider.close();
+    const fcmProvider = providers.fcm!();
+    await assert.rejects(fcmProvider.send(request("fcm", "fcm-tls-2")), /self[- ]signed|certificate/i);
+    await fcmProvider.close();
+    assert.equal(push.state.received.length, 1, "only the first test's push arrived");
   });
 });
