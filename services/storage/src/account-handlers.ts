@@ -90,6 +90,8 @@ const APPLICATION_UPDATABLE: Record<string, keyof ApplicationPatch> = {
   icon: "icon",
   verify_key: "verifyKey",
   flags: "flags",
+  private_key: "privateKey",
+  interactions_endpoint_url: "interactionsEndpointUrl",
 };
 
 /** Checks the application fields a create or update sets (`fields`), naming them with `prefix`. */

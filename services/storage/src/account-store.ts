@@ -36,7 +36,7 @@ export interface RelationshipRecord {
 
 /** Fields an application update may change (the contract's update_mask paths). */
 export type ApplicationPatch = Partial<
-  Pick<Application, "name" | "description" | "botUserId" | "botPublic" | "botRequireCodeGrant" | "icon" | "verifyKey" | "flags">
+  Pick<Application, "name" | "description" | "botUserId" | "botPublic" | "botRequireCodeGrant" | "icon" | "verifyKey" | "flags" | "privateKey" | "interactionsEndpointUrl">
 >;
 
 /** The unique keys of accounts, tokens and applications. */

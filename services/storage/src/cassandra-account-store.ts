@@ -70,6 +70,7 @@ const UNINDEX_BATCH = 100;
 
 const APPLICATION_COLUMNS = [
   "application_id", "name", "description", "owner_id", "bot_user_id", "bot_public", "bot_require_code_grant", "icon", "verify_key", "flags",
+  "private_key", "interactions_endpoint_url",
 ] as const;
 
 /** The column of each application patch field. */
@@ -82,13 +83,15 @@ const APPLICATION_PATCH_COLUMNS: Record<keyof ApplicationPatch, string> = {
   icon: "icon",
   verifyKey: "verify_key",
   flags: "flags",
+  privateKey: "private_key",
+  interactionsEndpointUrl: "interactions_endpoint_url",
 };
 
 /** The value of each of APPLICATION_COLUMNS for `app`, in that order (flags as a signed bigint). */
 function applicationValues(app: Application): unknown[] {
   return [
     app.id, app.name, app.description, app.ownerId, app.botUserId ?? null, app.botPublic, app.botRequireCodeGrant,
-    app.icon ?? null, app.verifyKey, BigInt.asIntN(64, app.flags),
+    app.icon ?? null, app.verifyKey, BigInt.asIntN(64, app.flags), app.privateKey, app.interactionsEndpointUrl,
   ];
 }
 
@@ -104,6 +107,8 @@ function decodeApplication(row: cassandra.types.Row): Application {
     icon: (row.icon as string | null) ?? undefined,
     verifyKey: (row.verify_key as string | null) ?? "",
     flags: BigInt.asUintN(64, (row.flags as bigint | null) ?? 0n),
+    privateKey: (row.private_key as string | null) ?? "",
+    interactionsEndpointUrl: (row.interactions_endpoint_url as string | null) ?? "",
   });
 }
 

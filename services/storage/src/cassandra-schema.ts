@@ -271,6 +271,15 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 11,
+    name: "applications' interaction keys and endpoint",
+    statements: (ks) => [
+      // The Ed25519 private key (hex seed) interactions are signed with, and the endpoint URL.
+      `ALTER TABLE ${ks}.applications ADD IF NOT EXISTS private_key text`,
+      `ALTER TABLE ${ks}.applications ADD IF NOT EXISTS interactions_endpoint_url text`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

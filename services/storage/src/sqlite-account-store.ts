@@ -69,10 +69,13 @@ interface ApplicationRow {
   icon: string | null;
   verify_key: string;
   flags: bigint;
+  private_key: string;
+  interactions_endpoint_url: string;
 }
 
 const APPLICATION_COLUMNS = [
   "application_id", "name", "description", "owner_id", "bot_user_id", "bot_public", "bot_require_code_grant", "icon", "verify_key", "flags",
+  "private_key", "interactions_endpoint_url",
 ] as const;
 
 const USER_COLUMNS = [
@@ -140,6 +143,8 @@ function encodeApplication(app: Application): ApplicationRow {
     icon: app.icon ?? null,
     verify_key: app.verifyKey,
     flags: toDb(app.flags),
+    private_key: app.privateKey,
+    interactions_endpoint_url: app.interactionsEndpointUrl,
   };
 }
 
@@ -155,6 +160,8 @@ function decodeApplication(row: ApplicationRow): Application {
     icon: row.icon ?? undefined,
     verifyKey: row.verify_key,
     flags: fromDb(row.flags),
+    privateKey: row.private_key,
+    interactionsEndpointUrl: row.interactions_endpoint_url,
   });
 }
 

@@ -242,6 +242,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX application_commands_by_scope ON application_commands (application_id, guild_id, command_id);
     `,
   },
+  {
+    version: 11,
+    name: "applications' interaction keys and endpoint",
+    sql: `
+      -- The Ed25519 private key (hex seed) interactions are signed with, and the endpoint URL.
+      ALTER TABLE applications ADD COLUMN private_key TEXT NOT NULL DEFAULT '';
+      ALTER TABLE applications ADD COLUMN interactions_endpoint_url TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 /** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */

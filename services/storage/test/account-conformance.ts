@@ -482,6 +482,8 @@ export function describeAccountConformance(name: string, makeStore: () => Promis
           botRequireCodeGrant: true,
           icon: "0123456789abcdef0123456789abcdef",
           flags: (1n << 63n) | (1n << 23n),
+          privateKey: "ef".repeat(32),
+          interactionsEndpointUrl: "https://example.com/interactions",
         });
         assert.deepEqual((await accounts.createApplication({ application: app })).application, app);
         assert.deepEqual(await getApplication(app.id), app);
@@ -549,6 +551,18 @@ export function describeAccountConformance(name: string, makeStore: () => Promis
         const { botUserId: __, ...withoutBot } = expected;
         assert.deepEqual(again.application, create(ApplicationSchema, { ...withoutBot, verifyKey: "cd".repeat(32), botRequireCodeGrant: true }));
         assert.deepEqual(await getApplication(app.id), again.application);
+
+        // The interaction key and endpoint (migration 11): set, then the endpoint cleared.
+        const keyed = await accounts.updateApplication({
+          applicationId: app.id,
+          application: { privateKey: "01".repeat(32), interactionsEndpointUrl: "http://127.0.0.1:1/i" },
+          updateMask: mask("private_key", "interactions_endpoint_url"),
+        });
+        assert.equal(keyed.application?.privateKey, "01".repeat(32));
+        assert.deepEqual(await getApplication(app.id), keyed.application);
+        const cleared = await accounts.updateApplication({ applicationId: app.id, application: {}, updateMask: mask("interactions_endpoint_url") });
+        assert.equal(cleared.application?.interactionsEndpointUrl, "");
+        assert.deepEqual(await getApplication(app.id), create(ApplicationSchema, { ...keyed.application, interactionsEndpointUrl: "" }));
       });
 
       it("UpdateApplication never creates one, and names bad masks and fields", async () => {

@@ -1,3 +1,4 @@
+import { newInteractionKeyPair } from "../interactions/signatures.js";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidFieldsError } from "../accounts/account-errors.js";
@@ -7,7 +8,6 @@ import {
   applicationCreationSchema,
   botUsernameBase,
   botUsernameCandidate,
-  newVerifyKey,
   parsePermissions,
 } from "./application-rules.js";
 
@@ -110,7 +110,7 @@ describe("application fields", () => {
 
 describe("verify keys", () => {
   it("are 32-byte Ed25519 public keys in hex, a new one each time", () => {
-    const keys = new Set(Array.from({ length: 20 }, newVerifyKey));
+    const keys = new Set(Array.from({ length: 20 }, () => newInteractionKeyPair().verifyKey));
     assert.equal(keys.size, 20);
     for (const key of keys) assert.match(key, /^[0-9a-f]{64}$/);
   });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { z } from "zod";
 import { ApplicationFlags } from "discord-api-types/v10";
 import { InvalidFieldsError, fieldError } from "../accounts/account-errors.js";
@@ -46,6 +46,8 @@ export const applicationChangesSchema = z.object({
   icon: z.string().nullish(),
   bot_public: z.boolean().optional(),
   bot_require_code_grant: z.boolean().optional(),
+  // Verified (a signed PING answered with PONG) before it is saved; null or "" removes it.
+  interactions_endpoint_url: z.string().max(512).nullish(),
   flags: z
     .number()
     .int()
@@ -104,15 +106,4 @@ export function botUsernameCandidate(base: string, attempt: number, random: () =
   if (attempt === 0) return base;
   const stem = base.slice(0, USERNAME_LENGTH.max - SUFFIX_LENGTH).replace(/\.+$/, "");
   return `${stem}_${String(random()).padStart(4, "0")}`;
-}
-
-/**
- * A fresh verify key: the public half of an Ed25519 key pair, in hex, as Discord shows it.
- * The private half is thrown away: interactions over HTTP are not signed by Chorus yet, and
- * when they are, the key pair will be created where the signing happens.
- */
-export function newVerifyKey(): string {
-  const spki = generateKeyPairSync("ed25519").publicKey.export({ format: "der", type: "spki" });
-  // An Ed25519 SPKI document is a fixed 12-byte header and the 32-byte key.
-  return spki.subarray(spki.length - 32).toString("hex");
 }

@@ -21,9 +21,10 @@ import {
   type ApplicationCreation,
   botUsernameBase,
   botUsernameCandidate,
-  newVerifyKey,
   SETTABLE_APPLICATION_FLAGS,
 } from "./application-rules.js";
+import { verifyInteractionsEndpoint } from "../interactions/endpoint.js";
+import { newInteractionKeyPair } from "../interactions/signatures.js";
 
 export { type Application };
 
@@ -92,7 +93,8 @@ export class Applications {
         ownerId: owner.id,
         // Discord's default for a new application: anyone may add its bot.
         botPublic: true,
-        verifyKey: newVerifyKey(),
+        // The key pair that signs its interactions; the private half stays in storage.
+        ...newInteractionKeyPair(),
       });
       try {
         const created = (await this.storage(application.id).createApplication({ application })).application!;
@@ -151,9 +153,43 @@ export class Applications {
       application.flags = (current.flags & ~SETTABLE_APPLICATION_FLAGS) | BigInt(changes.flags);
       paths.push("flags");
     }
+    if (changes.interactions_endpoint_url !== undefined) {
+      const url = changes.interactions_endpoint_url ?? "";
+      if (url !== current.interactionsEndpointUrl) {
+        if (url !== "") {
+          const keys = await this.signingKeys(current);
+          // A key pair made just now is saved with the URL.
+          if (keys.privateKey !== current.privateKey) {
+            Object.assign(application, keys);
+            paths.push("verify_key", "private_key");
+          }
+          await verifyInteractionsEndpoint(url, applicationId, keys.privateKey);
+        }
+        application.interactionsEndpointUrl = url;
+        paths.push("interactions_endpoint_url");
+      }
+    }
     if (paths.length === 0) return this.view(current);
     const updated = await this.storage(applicationId).updateApplication({ applicationId, application, updateMask: { paths } });
     return this.view(updated.application!);
+  }
+
+  /**
+   * The application as interactions need it (endpoint URL, private key), for any caller: the
+   * interaction routes check who may do what. An application made before private keys were
+   * kept gets a new key pair here, saved before it is used (its verify_key changes).
+   */
+  async forInteractions(applicationId: bigint): Promise<Application> {
+    const application = await this.load(applicationId);
+    if (application.privateKey !== "") return application;
+    const keys = newInteractionKeyPair();
+    const updated = await this.storage(applicationId).updateApplication({ applicationId, application: keys, updateMask: { paths: ["verify_key", "private_key"] } });
+    return updated.application!;
+  }
+
+  private async signingKeys(application: Application): Promise<{ verifyKey: string; privateKey: string }> {
+    if (application.privateKey !== "") return { verifyKey: application.verifyKey, privateKey: application.privateKey };
+    return newInteractionKeyPair();
   }
 
   /**

@@ -28,7 +28,7 @@ export interface DiscordPrivateApplication extends DiscordApplication {
   owner: DiscordPublicUser;
   team: null;
   redirect_uris: string[];
-  interactions_endpoint_url: null;
+  interactions_endpoint_url: string | null;
   role_connections_verification_url: null;
   approximate_guild_count: number;
   approximate_user_install_count: number;
@@ -61,7 +61,7 @@ export function discordPrivateApplication({ application, owner, bot, guildCount 
     owner: discordUser(owner),
     team: null,
     redirect_uris: [],
-    interactions_endpoint_url: null,
+    interactions_endpoint_url: application.interactionsEndpointUrl || null,
     role_connections_verification_url: null,
     approximate_guild_count: guildCount,
     approximate_user_install_count: 0,
