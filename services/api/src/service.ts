@@ -19,6 +19,9 @@ import { guildRpcRoutes } from "./guild-rpc.js";
 import { Guilds } from "./guilds/guilds.js";
 import { applicationRoutes } from "./application-rpc.js";
 import { Applications } from "./applications/applications.js";
+import { ApplicationCommands } from "./applications/commands.js";
+import { commandRpcRoutes } from "./command-rpc.js";
+import { ApplicationCommandService } from "@chorus/contracts/chorus/api/v1/commands_pb";
 import { relationshipRoutes } from "./relationship-rpc.js";
 import { Relationships } from "./relationships/relationships.js";
 import { messageRpcRoutes } from "./message-rpc.js";
@@ -46,7 +49,7 @@ const apiEnvSchema = z.object({
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService, AccountService, GuildService, ApplicationService, RelationshipService, MessageService, NotificationService],
+  contracts: [ServerService, AccountService, GuildService, ApplicationService, ApplicationCommandService, RelationshipService, MessageService, NotificationService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
     // The process id tells apart api processes that share a worker id; a rare collision
@@ -60,6 +63,8 @@ export const apiService: ServiceModule = {
     const applications = new Applications(ctx.clients, ids, accounts);
     const relationships = new Relationships(ctx.clients, accounts);
     const applicationService = applicationRoutes(accounts, applications);
+    const commands = new ApplicationCommands(ctx.clients, ids, applications, guilds);
+    const commandService = commandRpcRoutes(accounts, commands);
     const relationshipService = relationshipRoutes(accounts, relationships);
     // The edge's own address is known once it listens (port 0 picks one).
     let edgeUrl = `http://${config.CHORUS_HTTP_HOST}:${config.CHORUS_HTTP_PORT}`;
@@ -80,6 +85,7 @@ export const apiService: ServiceModule = {
       accountService(router);
       guildService(router);
       applicationService(router);
+      commandService(router);
       relationshipService(router);
       messageService(router);
       notificationService(router);
@@ -88,7 +94,7 @@ export const apiService: ServiceModule = {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, applications, relationships, messages, attachments, notifications, logger: ctx.logger },
+      discord: { accounts, guilds, applications, commands, relationships, messages, attachments, notifications, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

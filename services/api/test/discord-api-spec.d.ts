@@ -4,6 +4,7 @@
 declare module "discord-api-spec/zod" {
   import type { ZodMiniType } from "zod/mini";
   export const UserResponseSchema: ZodMiniType;
+  export const ApplicationCommandResponseSchema: ZodMiniType;
   export const UserPIIResponseSchema: ZodMiniType;
   export const ErrorResponseSchema: ZodMiniType;
   export const ErrorSchema: ZodMiniType;

@@ -292,6 +292,23 @@ export class Applications {
     return application;
   }
 
+  /**
+   * An application whose commands the caller manages: its own bot, or its owner. A bot
+   * token of another application is refused as Discord does (403, 20012); to a person who
+   * does not own it, the application is unknown (10002).
+   */
+  async commandManager(session: Session, applicationId: bigint): Promise<Application> {
+    if (session.kind === TokenKind.BOT && session.userId !== applicationId) {
+      throw new RequestRefusedError(
+        "forbidden",
+        RESTJSONErrorCodes.NotAuthorizedToPerformThisActionOnThisApplication,
+        "You are not authorized to perform this action on this application",
+        "application_id",
+      );
+    }
+    return this.accessible(session, applicationId);
+  }
+
   /** An application its owner, or its own bot, may see and change. */
   private async accessible(session: Session, applicationId: bigint): Promise<Application> {
     if (session.kind === TokenKind.BOT) {
