@@ -4,23 +4,9 @@ import { ApplicationCommandService } from "@chorus/contracts/chorus/api/v1/comma
 import { answer, bearerSession } from "./account-rpc.js";
 import { InvalidFieldsError } from "./accounts/account-errors.js";
 import type { Accounts } from "./accounts/accounts.js";
-import { validateCommand } from "./applications/command-rules.js";
+import { EDITABLE_COMMAND_FIELDS, validateCommand } from "./applications/command-rules.js";
 import type { ApplicationCommands, CommandScope } from "./applications/commands.js";
 import { commandBody } from "./discord/commands.js";
-
-/** The fields UpdateApplicationCommand may name, as the Discord PATCH route. */
-const UPDATABLE = new Set([
-  "name",
-  "name_localizations",
-  "description",
-  "description_localizations",
-  "options",
-  "default_member_permissions",
-  "dm_permission",
-  "contexts",
-  "integration_types",
-  "nsfw",
-]);
 
 /** A command message as a Discord body, validated by the same rules as the Discord routes. */
 function bodyOf(command: ApplicationCommand | undefined, prefix: string[] = []) {
@@ -60,7 +46,7 @@ export function commandRpcRoutes(accounts: Accounts, commands: ApplicationComman
         answer(async () => {
           const caller = await session(ctx);
           const paths = req.updateMask?.paths ?? [];
-          const unknown = paths.filter((p) => !UPDATABLE.has(p));
+          const unknown = paths.filter((p) => !EDITABLE_COMMAND_FIELDS.has(p));
           if (unknown.length > 0) {
             throw new InvalidFieldsError([{ path: ["update_mask"], code: "BASE_TYPE_CHOICES", message: `cannot update ${unknown.join(", ")}` }]);
           }

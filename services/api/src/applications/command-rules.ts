@@ -31,6 +31,20 @@ const CHANNEL_TYPES = new Set<number>(Object.values(ChannelType).filter((v): v i
 const { Subcommand, SubcommandGroup, String: StringOption, Integer, Number: NumberOption, Channel } = ApplicationCommandOptionType;
 const WITH_CHOICES = new Set<number>([StringOption, Integer, NumberOption]);
 
+/** The fields an edit (Discord's PATCH, the Connect update mask) may change; type and id never change. */
+export const EDITABLE_COMMAND_FIELDS: ReadonlySet<string> = new Set([
+  "name",
+  "name_localizations",
+  "description",
+  "description_localizations",
+  "options",
+  "default_member_permissions",
+  "dm_permission",
+  "contexts",
+  "integration_types",
+  "nsfw",
+]);
+
 export type CommandInit = MessageInitShape<typeof ApplicationCommandSchema>;
 type OptionInit = MessageInitShape<typeof ApplicationCommandOptionSchema>;
 

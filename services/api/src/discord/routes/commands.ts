@@ -3,7 +3,7 @@ import { z } from "zod";
 import { InvalidFieldsError } from "../../accounts/account-errors.js";
 import type { Accounts } from "../../accounts/accounts.js";
 import { validate } from "../../accounts/account-rules.js";
-import { validateCommand } from "../../applications/command-rules.js";
+import { EDITABLE_COMMAND_FIELDS, validateCommand } from "../../applications/command-rules.js";
 import type { ApplicationCommands, CommandScope } from "../../applications/commands.js";
 import { requireSession } from "../auth.js";
 import { commandBody, discordCommand } from "../commands.js";
@@ -15,20 +15,6 @@ type CommandParams = ScopeParams & { command_id: string };
 
 /** Discord's cap on a bulk overwrite: every command type at its limit (100 + 15 + 15). */
 const MAX_BULK_COMMANDS = 130;
-
-/** Fields a PATCH may change (the type and id never change). */
-const EDITABLE = [
-  "name",
-  "name_localizations",
-  "description",
-  "description_localizations",
-  "options",
-  "default_member_permissions",
-  "dm_permission",
-  "contexts",
-  "integration_types",
-  "nsfw",
-] as const;
 
 const bulkSchema = z.array(z.unknown());
 
@@ -92,7 +78,7 @@ export function commandRoutes(accounts: Accounts, commands: ApplicationCommands)
         if (typeof changes !== "object" || Array.isArray(changes)) validate(z.object({}), changes);
         const command = await commands.edit(caller, scope, id, (stored) => {
           const merged: Record<string, unknown> = { ...commandBody(stored) };
-          for (const key of EDITABLE) if (key in changes) merged[key] = changes[key];
+          for (const key of EDITABLE_COMMAND_FIELDS) if (key in changes) merged[key] = changes[key];
           return validateCommand(merged);
         });
         return discordCommand(command);
