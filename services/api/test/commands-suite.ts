@@ -164,6 +164,17 @@ export function describeCommands(mode: string, start: () => Promise<ChorusUnderT
       assert.equal(badEdit.status, 400);
       assert.deepEqual(formErrorCodes(badEdit.body.errors), { "options.0.name": "APPLICATION_COMMAND_INVALID_NAME" });
 
+      // A rename to the name of another command of the type is refused, naming the field.
+      const other = await call("POST", base, { token: botToken, body: slash("other") });
+      assert.equal(other.status, 201, JSON.stringify(other.body));
+      const clash = await call("PATCH", `${base}/${other.body.id}`, { token: botToken, body: { name: "echo" } });
+      assert.equal(clash.status, 400, JSON.stringify(clash.body));
+      assert.deepEqual(formErrorCodes(clash.body.errors), { name: "APPLICATION_COMMANDS_DUPLICATE_NAME" });
+      // The type never changes through a PATCH.
+      const retyped = await call("PATCH", `${base}/${other.body.id}`, { token: botToken, body: { type: 2 } });
+      assert.equal(retyped.status, 200, JSON.stringify(retyped.body));
+      assert.equal(retyped.body.type, 1);
+
       const deleted = await call("DELETE", `${base}/${created.body.id}`, { token: botToken });
       assert.equal(deleted.status, 204);
       assertDiscordError(await call("GET", `${base}/${created.body.id}`, { token: botToken }), 404, RESTJSONErrorCodes.UnknownApplicationCommand);
