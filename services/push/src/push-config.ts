@@ -4,11 +4,13 @@ import { rootCertificates } from "node:tls";
 import { z } from "zod";
 import webpush from "web-push";
 import { env, loadConfig, meshEnvSchema, type Logger, type RunMode } from "@chorus/mesh";
-import { ApnsProvider, APNS_ENDPOINT } from "./apns-provider.js";
-import { FcmProvider, FCM_ENDPOINT } from "./fcm-provider.js";
-import { ApnsProviderToken, GoogleAccessTokens, type GoogleServiceAccount } from "./provider-credentials.js";
+import { APNS_ENDPOINT } from "./apns-provider.js";
+import { FCM_ENDPOINT } from "./fcm-provider.js";
+import type { GoogleServiceAccount } from "./provider-credentials.js";
+import { ProviderFactory, type ProviderSpec } from "./provider-spec.js";
 import type { ProviderName, PushProvider } from "./push-request.js";
-import { WebPushProvider, type VapidDetails } from "./web-push-provider.js";
+import { SinkThreads } from "./sink-threads.js";
+import type { VapidDetails } from "./web-push-provider.js";
 
 const flag = z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true");
 
@@ -17,6 +19,8 @@ export const pushEnvSchema = z.object({
   CHORUS_PUSH_BUFFER_SIZE: env.positiveInt(10_000),
   /** Sinks per configured provider, each with its own provider connection. */
   CHORUS_PUSH_SINKS: env.positiveInt(4),
+  /** Worker threads the sinks' provider connections run in (round-robin); 0: the main thread. */
+  CHORUS_PUSH_SINK_THREADS: z.coerce.number().int().min(0).max(64).default(0),
   /** Requests one sink holds at most (Firebase's XMPP limit was 100 pending). */
   CHORUS_PUSH_MAX_IN_FLIGHT: env.positiveInt(100),
   CHORUS_PUSH_MAX_ATTEMPTS: env.positiveInt(5),
@@ -83,35 +87,40 @@ function vapidDetails(config: PushConfig, mode: RunMode): VapidDetails | undefin
 export interface ConfiguredProviders {
   providers: Partial<Record<ProviderName, () => PushProvider>>;
   webPushPublicKey: string;
+  /** Ends the sink threads, if any (after the pipeline stopped). */
+  close(): Promise<void>;
 }
 
-/** A provider factory (one connection per sink) for each provider the environment configures. */
+/** The provider connections the environment configures (one per sink), in sink threads when asked. */
 export function configureProviders(config: PushConfig, mode: RunMode, logger: Logger): ConfiguredProviders {
-  const providers: Partial<Record<ProviderName, () => PushProvider>> = {};
+  const specs: Partial<Record<ProviderName, ProviderSpec>> = {};
   const timeoutMs = config.CHORUS_PUSH_REQUEST_TIMEOUT_MS;
   const vapid = vapidDetails(config, mode);
   // Node's roots plus the extra ones: giving `ca` replaces the default list.
   const ca = config.CHORUS_PUSH_CA_FILE ? [...rootCertificates, readFileSync(config.CHORUS_PUSH_CA_FILE, "utf8")] : undefined;
-  const tls = ca ? { ca } : undefined;
   if (vapid) {
-    providers.webpush = () =>
-      new WebPushProvider({ vapid, connections: config.CHORUS_PUSH_MAX_IN_FLIGHT, timeoutMs, allowHttp: config.CHORUS_WEB_PUSH_ALLOW_HTTP, ca });
+    specs.webpush = { kind: "webpush", options: { vapid, connections: config.CHORUS_PUSH_MAX_IN_FLIGHT, timeoutMs, allowHttp: config.CHORUS_WEB_PUSH_ALLOW_HTTP, ca } };
   }
   const accountJson = config.CHORUS_FCM_SERVICE_ACCOUNT ?? (config.CHORUS_FCM_SERVICE_ACCOUNT_FILE && readFileSync(config.CHORUS_FCM_SERVICE_ACCOUNT_FILE, "utf8"));
   if (accountJson) {
     const account = JSON.parse(accountJson) as GoogleServiceAccount;
     const projectId = config.CHORUS_FCM_PROJECT_ID ?? account.project_id;
     if (!projectId) throw new Error("CHORUS_FCM_PROJECT_ID: required when the service account names no project_id");
-    const tokens = new GoogleAccessTokens(account, { ca });
-    providers.fcm = () => new FcmProvider({ projectId, endpoint: config.CHORUS_FCM_ENDPOINT, tokens, timeoutMs, tls });
+    specs.fcm = { kind: "fcm", projectId, endpoint: config.CHORUS_FCM_ENDPOINT, account, timeoutMs, ca };
   }
   const apnsKey = config.CHORUS_APNS_KEY ?? (config.CHORUS_APNS_KEY_FILE && readFileSync(config.CHORUS_APNS_KEY_FILE, "utf8"));
   if (apnsKey) {
     const missing = (["CHORUS_APNS_KEY_ID", "CHORUS_APNS_TEAM_ID", "CHORUS_APNS_TOPIC"] as const).filter((v) => !config[v]);
     if (missing.length > 0) throw new Error(`${missing.join(", ")}: required with an APNs key`);
-    const tokens = new ApnsProviderToken({ privateKey: apnsKey, keyId: config.CHORUS_APNS_KEY_ID!, teamId: config.CHORUS_APNS_TEAM_ID! });
-    providers.apns = () => new ApnsProvider({ endpoint: config.CHORUS_APNS_ENDPOINT, topic: config.CHORUS_APNS_TOPIC!, tokens, timeoutMs, tls });
+    const key = { privateKey: apnsKey, keyId: config.CHORUS_APNS_KEY_ID!, teamId: config.CHORUS_APNS_TEAM_ID! };
+    specs.apns = { kind: "apns", endpoint: config.CHORUS_APNS_ENDPOINT, topic: config.CHORUS_APNS_TOPIC!, key, timeoutMs, ca };
   }
-  logger.info({ providers: Object.keys(providers) }, "push providers configured");
-  return { providers, webPushPublicKey: vapid?.publicKey ?? "" };
+  const threads = config.CHORUS_PUSH_SINK_THREADS > 0 && Object.keys(specs).length > 0 ? new SinkThreads(config.CHORUS_PUSH_SINK_THREADS, logger) : undefined;
+  const factory = new ProviderFactory();
+  const providers: Partial<Record<ProviderName, () => PushProvider>> = {};
+  for (const [name, spec] of Object.entries(specs) as [ProviderName, ProviderSpec][]) {
+    providers[name] = threads ? () => threads.provider(name, spec) : () => factory.open(spec);
+  }
+  logger.info({ providers: Object.keys(providers), sinkThreads: threads?.size ?? 0 }, "push providers configured");
+  return { providers, webPushPublicKey: vapid?.publicKey ?? "", close: async () => threads?.close() };
 }

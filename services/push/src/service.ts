@@ -11,7 +11,8 @@ export const pushService: ServiceModule = {
   contracts: [PushService],
   async start(ctx) {
     const config = loadPushConfig(ctx.env);
-    const { providers, webPushPublicKey } = configureProviders(config, ctx.mode, ctx.logger);
+    const configured = configureProviders(config, ctx.mode, ctx.logger);
+    const { providers, webPushPublicKey } = configured;
     // Who is online, for Notify calls whose caller could not tell (private channels).
     if (ctx.mode === "cluster" && !config.CHORUS_REDIS_URL) {
       ctx.logger.warn("CHORUS_REDIS_URL is not set: DM recipients with a live gateway session cannot be told apart and get pushes too");
@@ -60,6 +61,7 @@ export const pushService: ServiceModule = {
       },
       async stop() {
         await pipeline.stop();
+        await configured.close();
         await directory.close();
       },
     };

@@ -373,3 +373,71 @@ describe("over TLS (HTTP/2 for FCM and APNs, https for Web Push), trusting a tes
     assert.equal(push.state.received.length, 1, "only the first test's push arrived");
   });
 });
+
+describe("sinks' provider connections in worker threads (CHORUS_PUSH_SINK_THREADS)", () => {
+  let fcm: FcmEndpoint;
+  let push: WebPushEndpoint;
+  const vapid = { subject: "mailto:push@chorus.test", ...webpush.generateVAPIDKeys() };
+  before(async () => {
+    [fcm, push] = await Promise.all([
+      startFcmEndpoint({ script: (token, attempt) => (token.startsWith("flaky") && attempt === 1 ? fcmError(503, "UNAVAILABLE") : token.startsWith("dead") ? fcmError(404, "NOT_FOUND", "UNREGISTERED") : undefined) }),
+      startWebPushEndpoint({ vapidPublicKey: vapid.publicKey }),
+    ]);
+  });
+  after(async () => Promise.all([fcm.close(), push.close()]));
+
+  const threaded = () =>
+    configureProviders(
+      loadPushConfig({
+        CHORUS_PUSH_SINK_THREADS: "2",
+        CHORUS_FCM_SERVICE_ACCOUNT: JSON.stringify(fcm.serviceAccount),
+        CHORUS_FCM_ENDPOINT: fcm.url,
+        CHORUS_VAPID_SUBJECT: vapid.subject,
+        CHORUS_VAPID_PUBLIC_KEY: vapid.publicKey,
+        CHORUS_VAPID_PRIVATE_KEY: vapid.privateKey,
+        CHORUS_WEB_PUSH_ALLOW_HTTP: "1",
+      }),
+      "cluster",
+      createLogger("test", "silent"),
+    );
+
+  test("outcomes come back from the threads: sent, gone, retried; the Web Push payload is decrypted at the push service", async () => {
+    const configured = threaded();
+    const { p, results, gone, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 2, maxInFlightPerSink: 10, providers: configured.providers, retry: fastRetry });
+    const subscription = push.subscribe();
+    for (const t of ["ok-1", "flaky-1", "dead-1"]) p.submit(request("fcm", t));
+    p.submit(request("webpush", subscription.endpoint, Priority.Low, subscription.keys));
+    await done(4);
+    await p.stop();
+    await configured.close();
+    assert.deepEqual(Object.fromEntries(results), { "ok-1": "sent", "flaky-1": "sent", "dead-1": "gone", [subscription.endpoint]: "sent" });
+    assert.deepEqual(gone, ["dead-1"]);
+    assert.equal(p.status().sinks.reduce((n, s) => n + s.retried, 0), 1, "the retry was the main thread's sink's");
+    const [got] = await push.waitFor(subscription.endpoint);
+    assert.deepEqual(JSON.parse(got.plaintext), { title: "ada in #general", body: "hello", tag: "c10", data: { channel_id: "10", message_id: "20" } });
+    assert.equal(got.headers.urgency, "normal");
+  });
+
+  test("the in-flight limit stays exact: an endpoint that holds its answers sees sinks × limit open, and each answer lets one more in", async () => {
+    fcm.state.hold();
+    const configured = threaded();
+    const { p, done } = pipeline({ bufferCapacity: 1000, sinksPerProvider: 3, maxInFlightPerSink: 7, providers: { fcm: configured.providers.fcm! } });
+    for (let n = 0; n < 200; n++) p.submit(request("fcm", `held-${n}`));
+    await fcm.state.openAtLeast(21);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(fcm.state.open, 21);
+    assert.equal(p.status().bufferDepth, 200 - 21);
+    let released = 0;
+    while (released < 200) {
+      const n = fcm.state.release(Math.min(5, fcm.state.heldCount));
+      released += n;
+      await new Promise((r) => setTimeout(r, n === 0 ? 10 : 2));
+      assert.ok(fcm.state.open <= 21, `open ${fcm.state.open}`);
+    }
+    await done(200);
+    fcm.state.release();
+    await p.stop();
+    await configured.close();
+    for (const sink of p.status().sinks) assert.equal(sink.peakInFlight, 7);
+  });
+});
