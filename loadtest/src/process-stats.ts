@@ -119,6 +119,21 @@ export class SelfCpu {
   }
 }
 
+/**
+ * CPU seconds of this process's main thread alone (not its worker threads), from
+ * /proc/self/task/<pid>/stat (Linux, 100 ticks a second); undefined elsewhere.
+ */
+export function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;

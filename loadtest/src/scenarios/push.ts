@@ -15,9 +15,11 @@ import { GoogleAccessTokens, type GoogleServiceAccount } from "@chorus/service-p
 import { PushPipeline } from "@chorus/service-push/push-pipeline";
 import { Priority, type ProviderName, type PushProvider, type PushRequest } from "@chorus/service-push/push-request";
 import { WebPushProvider } from "@chorus/service-push/web-push-provider";
+import type { ProviderSpec } from "@chorus/service-push/provider-spec";
+import { SinkThreads } from "@chorus/service-push/sink-threads";
 import webpush from "web-push";
 import { LatencyRecorder, type LatencySummary } from "../latency.js";
-import { ProcessMonitor, round, SelfCpu } from "../process-stats.js";
+import { mainThreadCpuSeconds, ProcessMonitor, round, SelfCpu } from "../process-stats.js";
 import { UsageError, type Check, type OptionValues, type Scenario, type ScenarioReport } from "../scenario.js";
 
 interface Settings {
@@ -31,6 +33,7 @@ interface Settings {
   webpushRate: number;
   stubRate: number;
   highShare: number;
+  threads: number;
 }
 
 function intOption(values: OptionValues, name: string, min: number, max: number): number {
@@ -52,6 +55,7 @@ function settingsFrom(values: OptionValues): Settings {
     webpushRate: intOption(values, "webpush-rate", 0, 200_000),
     stubRate: intOption(values, "stub-rate", 0, 1_000_000),
     highShare: intOption(values, "high-percent", 0, 100),
+    threads: intOption(values, "threads", 0, 64),
   };
 }
 
@@ -107,6 +111,8 @@ interface PhaseOutcome {
   latency: LatencySummary;
   cpuSeconds: number;
   cpuPercent: number;
+  /** Of cpuSeconds, the main thread's (the rest: sink threads, V8's helpers). */
+  mainThreadCpuSeconds?: number;
   peakHeapMb: number;
   endpointCpuSeconds: number;
   endpointPeakOpen: number;
@@ -165,6 +171,7 @@ async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint | undef
   }, 20);
   endpointBefore?.start();
   self.reset();
+  const mainBefore = mainThreadCpuSeconds();
   const started = performance.now();
   let offered = 0;
   if ("burst" in spec.load) {
@@ -192,6 +199,7 @@ async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint | undef
   const elapsedS = (lastDone - started) / 1000;
   clearInterval(sampler);
   const cpu = self.read();
+  const mainAfter = mainThreadCpuSeconds();
   const endpointUsage = endpointBefore?.stop();
   const [shedHigh, shedLow] = shedBefore();
   const stats = endpoint ? await endpoint.stats() : { peakOpen: 0 };
@@ -212,6 +220,7 @@ async function runPhase(spec: PhaseSpec, s: Settings, endpoint: Endpoint | undef
     latency: latency.summary(),
     cpuSeconds: cpu.cpuSeconds,
     cpuPercent: cpu.cpuPercent,
+    mainThreadCpuSeconds: mainBefore !== undefined && mainAfter !== undefined ? round(mainAfter - mainBefore, 2) : undefined,
     peakHeapMb: round(peakHeap / 2 ** 20, 1),
     endpointCpuSeconds: endpointUsage?.cpuSeconds ?? 0,
     endpointPeakOpen: stats.peakOpen,
@@ -225,11 +234,14 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
   const startedAt = new Date().toISOString();
   const outcomes: PhaseOutcome[] = [];
 
+  // Sinks' provider connections in worker threads, as CHORUS_PUSH_SINK_THREADS does.
+  const threads = s.threads > 0 ? new SinkThreads(s.threads) : undefined;
   const fcm = await startEndpoint("fcm", s.delayMs);
   try {
     const account = fcm.info.serviceAccount!;
     const tokens = new GoogleAccessTokens(account);
-    const providers = { fcm: () => new FcmProvider({ projectId: account.project_id!, endpoint: fcm.info.url, tokens, timeoutMs: 30_000 }) };
+    const spec: ProviderSpec = { kind: "fcm", projectId: account.project_id!, endpoint: fcm.info.url, account, timeoutMs: 30_000 };
+    const providers = { fcm: threads ? () => threads.provider("fcm", spec) : () => new FcmProvider({ projectId: account.project_id!, endpoint: fcm.info.url, tokens, timeoutMs: 30_000 }) };
     const target = (n: number) => ({ userId: BigInt(n % 100_000), deviceId: `d${n}`, token: `fcm-token-${n % 100_000}` });
     console.error(`push: FCM sustained, ${s.rate}/s for ${s.durationS} s`);
     outcomes.push(await runPhase({ name: "FCM sustained", lane: "fcm", providers, target, load: { rate: s.rate, durationS: s.durationS } }, s, fcm));
@@ -246,7 +258,8 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
     try {
       const vapid = { subject: "mailto:bench@chorus.test", ...webpush.generateVAPIDKeys() };
       const subs = web.info.subscriptions!;
-      const providers = { webpush: () => new WebPushProvider({ vapid, connections: s.inFlight, timeoutMs: 30_000, allowHttp: true }) };
+      const options = { vapid, connections: s.inFlight, timeoutMs: 30_000, allowHttp: true };
+      const providers = { webpush: threads ? () => threads.provider("webpush", { kind: "webpush", options }) : () => new WebPushProvider(options) };
       const target = (n: number) => {
         const sub = subs[n % subs.length];
         return { userId: BigInt(n % 100_000), deviceId: `w${n}`, token: sub.endpoint, p256dh: sub.keys.p256dh, auth: sub.keys.auth };
@@ -270,6 +283,7 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
     outcomes.push(await runPhase({ name: "pipeline only (stub)", lane: "fcm", providers: { fcm: stub }, target, load: { rate: s.stubRate, durationS: s.durationS } }, s, undefined));
   }
 
+  await threads?.close();
   const fcmSustained = outcomes[0];
   const burst = outcomes.find((o) => o.name === "FCM burst");
   const checks: Check[] = [
@@ -313,7 +327,7 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
   const f = (n: number) => n.toLocaleString("en-US");
   return {
     scenario: "push",
-    title: `push pipeline: ${s.sinks} sinks × ${s.inFlight} in flight per provider, buffer ${f(s.buffer)}, provider delay ${s.delayMs} ms, ${s.highShare}% high priority`,
+    title: `push pipeline: ${s.sinks} sinks × ${s.inFlight} in flight per provider, buffer ${f(s.buffer)}, provider delay ${s.delayMs} ms, ${s.highShare}% high priority, ${s.threads > 0 ? `${s.threads} sink threads` : "sinks in the main thread"}`,
     startedAt,
     finishedAt: new Date().toISOString(),
     environment: { node: process.version, cpus: cpus().length, memoryGb: round(totalmem() / 2 ** 30, 1) },
@@ -321,7 +335,7 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
     phases: [],
     tables: [
       {
-        header: ["phase", "offered", "sent", "failed", "shed high", "shed low", "pushes/s", "peak in flight", "p50 ms", "p95 ms", "p99 ms", "max ms", "push CPU s", "push CPU %", "CPU µs/push", "peak heap MB", "endpoint CPU s"],
+        header: ["phase", "offered", "sent", "failed", "shed high", "shed low", "pushes/s", "peak in flight", "p50 ms", "p95 ms", "p99 ms", "max ms", "push CPU s", "push CPU %", "CPU µs/push", "main thread µs/push", "peak heap MB", "endpoint CPU s"],
         rows: outcomes.map((o) => [
           o.name,
           f(o.offered),
@@ -338,6 +352,7 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
           o.cpuSeconds.toFixed(2),
           o.cpuPercent.toFixed(0),
           o.sent > 0 ? ((o.cpuSeconds * 1e6) / o.sent).toFixed(0) : "–",
+          o.sent > 0 && o.mainThreadCpuSeconds !== undefined ? ((o.mainThreadCpuSeconds * 1e6) / o.sent).toFixed(0) : "–",
           o.peakHeapMb.toFixed(1),
           o.endpointCpuSeconds.toFixed(2),
         ]),
@@ -347,7 +362,7 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
     notes: [
       "latency: from the pipeline accepting a push to the provider's answer (includes the provider delay and any wait in the buffer).",
       "pushes/s: pushes the provider accepted over the phase (first offer to last answer); the push process is this process.",
-      "CPU µs/push: the push process's CPU over the phase per push sent (shedding and the load generator's offers included).",
+      "CPU µs/push: the push process's CPU over the phase per push sent (shedding and the load generator's offers included); main thread µs/push: the main thread's share (the source, the sinks, the load generator; with --threads the providers' work is in the sink threads).",
     ],
     results: { phases: outcomes },
   };
@@ -367,6 +382,7 @@ export const scenario: Scenario = {
     "webpush-rate": { type: "string", default: "4000" },
     "stub-rate": { type: "string", default: "16700" },
     "high-percent": { type: "string", default: "10" },
+    threads: { type: "string", default: "0" },
   },
   help: {
     rate: "FCM pushes offered per second in the sustained phase",
@@ -379,6 +395,7 @@ export const scenario: Scenario = {
     "webpush-rate": "Web Push pushes offered per second (0: no Web Push phase)",
     "stub-rate": "pushes per second through the pipeline with a stub provider (no I/O, same delay): the pipeline's own cost (0: no such phase)",
     "high-percent": "share of high-priority pushes",
+    threads: "worker threads for the sinks' provider connections (CHORUS_PUSH_SINK_THREADS; 0: the main thread)",
   },
   run: runPush,
 };
