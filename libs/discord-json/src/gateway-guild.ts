@@ -16,6 +16,7 @@ export function discordGuildCreate(model: GuildModel, viewerId: bigint, users: U
     {
       guild: model.guild!,
       roles: model.sortedRoles(),
+      emojis: model.sortedEmojis(),
       channels: model.sortedChannels().filter((c) => has(model.channelPermissions(viewerId, c), Permission.ViewChannel)),
       members: [...model.members.values()].slice(0, GUILD_CREATE_MEMBER_LIMIT),
       memberCount: model.members.size,

@@ -1,5 +1,6 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Channel, Guild, Member, Role } from "@chorus/contracts/chorus/chat/v1/guild_pb";
+import type { Emoji } from "@chorus/contracts/chorus/chat/v1/emoji_pb";
 import { discordGuildChannel } from "./channels.js";
 import { discordGuild, discordMember, isoTime, type UserLookup } from "./guilds.js";
 import { discordPresence, type UserPresence } from "./presences.js";
@@ -8,6 +9,8 @@ import { discordPresence, type UserPresence } from "./presences.js";
 export interface GuildCreateParts {
   guild: Guild;
   roles: readonly Role[];
+  /** The guild's custom emojis. */
+  emojis?: readonly Emoji[];
   /** The channels this member can see. */
   channels: readonly Channel[];
   /** The members to include: all of them below the large threshold, else this member only (as Discord). */
@@ -24,7 +27,7 @@ export interface GuildCreateParts {
 /** The gateway's GUILD_CREATE `d` from its parts (the users of `members` must be in `users`). */
 export function discordGuildCreateOf(parts: GuildCreateParts, users: UserLookup) {
   return {
-    ...discordGuild(parts.guild, parts.roles),
+    ...discordGuild(parts.guild, parts.roles, parts.emojis),
     joined_at: isoTime(parts.joinedAt) ?? new Date(0).toISOString(),
     large: parts.large,
     unavailable: false,

@@ -16,6 +16,8 @@ import type {
 } from "discord-api-types/v10";
 import type { User } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import type { Ban, Guild, Member, Role } from "@chorus/contracts/chorus/chat/v1/guild_pb";
+import type { Emoji } from "@chorus/contracts/chorus/chat/v1/emoji_pb";
+import { discordEmoji } from "./emojis.js";
 import { discordUser, type DiscordPublicUser } from "./users.js";
 
 /**
@@ -73,7 +75,7 @@ export type DiscordGuild = APIGuild & {
 };
 
 /** The guild object (GET/PATCH /guilds/:id, POST /guilds). */
-export function discordGuild(guild: Guild, roles: readonly Role[]): DiscordGuild {
+export function discordGuild(guild: Guild, roles: readonly Role[], emojis: readonly Emoji[] = []): DiscordGuild {
   return {
     id: guild.id.toString(),
     name: guild.name,
@@ -112,7 +114,7 @@ export function discordGuild(guild: Guild, roles: readonly Role[]): DiscordGuild
     premium_progress_bar_enabled: false,
     nsfw: false,
     nsfw_level: 0,
-    emojis: [],
+    emojis: emojis.map((e) => discordEmoji(e)),
     stickers: [],
     incidents_data: null,
     hub_type: null,

@@ -14,6 +14,7 @@ import {
   type Role,
 } from "@chorus/contracts/chorus/chat/v1/guild_pb";
 import { NotificationSettingsSchema, type NotificationSettings } from "@chorus/contracts/chorus/chat/v1/device_pb";
+import { EmojiSchema, type Emoji } from "@chorus/contracts/chorus/chat/v1/emoji_pb";
 import { GuildStateSchema, type GuildEvent, type GuildState } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import {
   ALL_PERMISSIONS,
@@ -56,6 +57,7 @@ export class GuildModel {
   readonly invites = new Map<string, Invite>();
   /** Members' notification settings that change what reaches them (see `affectsPushes`). */
   readonly memberNotifications = new Map<bigint, NotificationSettings>();
+  readonly emojis = new Map<bigint, Emoji>();
   deleted = false;
   /** The seq of the last event applied (0 for nothing yet). */
   seq = 0n;
@@ -89,6 +91,7 @@ export class GuildModel {
       invites: [...this.invites.values()],
       deleted: this.deleted,
       memberNotifications: [...this.memberNotifications.values()],
+      emojis: [...this.emojis.values()],
     });
   }
 
@@ -100,6 +103,7 @@ export class GuildModel {
     for (const b of state.bans) this.bans.set(b.userId, clone(BanSchema, b));
     for (const i of state.invites) this.invites.set(i.code, clone(InviteSchema, i));
     for (const n of state.memberNotifications) this.memberNotifications.set(n.userId, clone(NotificationSettingsSchema, n));
+    for (const e of state.emojis) this.emojis.set(e.id, clone(EmojiSchema, e));
     this.deleted = state.deleted;
   }
 
@@ -121,6 +125,7 @@ export class GuildModel {
         this.bans.clear();
         this.invites.clear();
         this.memberNotifications.clear();
+        this.emojis.clear();
         break;
       case "channelCreated":
       case "channelUpdated":
@@ -138,6 +143,7 @@ export class GuildModel {
         break;
       case "roleDeleted":
         this.roles.delete(change.value.roleId);
+        for (const emoji of this.emojis.values()) emoji.roleIds = emoji.roleIds.filter((id) => id !== change.value.roleId);
         for (const member of this.members.values()) member.roleIds = member.roleIds.filter((id) => id !== change.value.roleId);
         for (const channel of this.channels.values()) {
           channel.permissionOverwrites = channel.permissionOverwrites.filter((o) => !(o.type === 0 && o.id === change.value.roleId));
@@ -167,6 +173,13 @@ export class GuildModel {
         // Kept across leaving and rejoining, as storage keeps the settings.
         if (affectsPushes(change.value)) this.memberNotifications.set(change.value.userId, clone(NotificationSettingsSchema, change.value));
         else this.memberNotifications.delete(change.value.userId);
+        break;
+      case "emojiCreated":
+      case "emojiUpdated":
+        this.emojis.set(change.value.id, clone(EmojiSchema, change.value));
+        break;
+      case "emojiDeleted":
+        this.emojis.delete(change.value.id);
         break;
       case undefined:
         break;
@@ -227,6 +240,11 @@ export class GuildModel {
   /** Channels by Discord's display order: position, then id. */
   sortedChannels(): Channel[] {
     return [...this.channels.values()].sort((a, b) => a.position - b.position || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Custom emojis by id (their age). */
+  sortedEmojis(): Emoji[] {
+    return [...this.emojis.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Roles by position, then id. */

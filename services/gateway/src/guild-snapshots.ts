@@ -47,7 +47,7 @@ export class GuildSnapshots {
     ]);
     const users = await this.users.lookup(members.map((m) => m.userId));
     const d = discordGuildCreateOf(
-      { guild: view.guild!, roles: view.roles, channels: view.channels, members, memberCount: view.memberCount, joinedAt: view.member?.joinedAt, large, presences: online },
+      { guild: view.guild!, roles: view.roles, emojis: view.emojis, channels: view.channels, members, memberCount: view.memberCount, joinedAt: view.member?.joinedAt, large, presences: online },
       users,
     );
     return Buffer.from(JSON.stringify(d));

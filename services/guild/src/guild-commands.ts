@@ -16,6 +16,7 @@ import {
   type PermissionOverwrite,
   type Role,
 } from "@chorus/contracts/chorus/chat/v1/guild_pb";
+import { EmojiSchema, type Emoji } from "@chorus/contracts/chorus/chat/v1/emoji_pb";
 import {
   ChannelListSchema,
   GuildCommandResultSchema,
@@ -44,6 +45,7 @@ import {
   refused,
   unknownBan,
   unknownChannel,
+  unknownEmoji,
   unknownGuild,
   unknownInvite,
   unknownMember,
@@ -55,6 +57,10 @@ import { ChannelType, GuildModel, isPrivate } from "@chorus/guild-state/guild-mo
 export const MAX_ROLES = 250;
 export const MAX_CHANNELS = 500;
 export const MAX_GROUP_DM_RECIPIENTS = 10;
+/** Discord's emoji slots of a guild without boosts: this many static and as many animated. */
+export const MAX_EMOJIS_PER_KIND = 50;
+/** Discord's emoji names: 2 to 32 of letters, digits and underscores. */
+export const EMOJI_NAME = /^[A-Za-z0-9_]{2,32}$/;
 export const DEFAULT_INVITE_MAX_AGE = 86_400;
 const AFK_TIMEOUTS = new Set([60, 300, 900, 1800, 3600]);
 
@@ -268,6 +274,15 @@ class CommandRun {
         break;
       case "removeRecipient":
         outcome = this.removeRecipient(c.value.userId);
+        break;
+      case "createEmoji":
+        outcome = this.createEmoji(c.value.emoji);
+        break;
+      case "modifyEmoji":
+        outcome = this.modifyEmoji(c.value.emoji, c.value.updateMask);
+        break;
+      case "deleteEmoji":
+        outcome = this.deleteEmoji(c.value.emojiId);
         break;
       default:
         throw invalidField("command", "Name a command.");
@@ -643,6 +658,81 @@ class CommandRun {
       this.emit(event("CHANNEL_UPDATE", { case: "channelUpdated", value: next }));
     }
     return result({ case: "channel", value: next });
+  }
+
+  // --- emojis -------------------------------------------------------------------------------
+
+  private emojiName(value: string): string {
+    if (!EMOJI_NAME.test(value)) throw invalidField("name", "Must be between 2 and 32 in length and contain only letters, digits and underscores.");
+    return value;
+  }
+
+  private emojiRoles(roleIds: readonly bigint[]): bigint[] {
+    roleIds.forEach((roleId, i) => {
+      if (!this.model.roles.has(roleId)) throw invalidField(`roles.${i}`, "Unknown role.");
+    });
+    return [...new Set(roleIds)];
+  }
+
+  /**
+   * Discord's rule: CREATE_GUILD_EXPRESSIONS creates and manages one's own emojis,
+   * MANAGE_GUILD_EXPRESSIONS every emoji (and creates too, as it did before the split).
+   */
+  private requireEmojiRights(creatorId: bigint | undefined): void {
+    this.memberGuild();
+    const perms = this.model.basePermissions(this.actorId);
+    if (has(perms, Permission.ManageGuildExpressions)) return;
+    if (has(perms, Permission.CreateGuildExpressions) && (creatorId === undefined || creatorId === this.actorId)) return;
+    throw missingPermissions();
+  }
+
+  private emoji(emojiId: bigint): Emoji {
+    const emoji = this.model.emojis.get(emojiId);
+    if (!emoji) throw unknownEmoji();
+    return emoji;
+  }
+
+  /** GUILD_EMOJIS_UPDATE carries every emoji: the dispatch renders them from the state after the event. */
+  private createEmoji(input: Emoji | undefined): GuildCommandResult {
+    this.requireEmojiRights(undefined);
+    const src = input ?? create(EmojiSchema);
+    if (src.id === 0n) throw invalidField("id", "Required.");
+    if (this.model.emojis.has(src.id)) throw invalidField("id", "Already in use.");
+    let sameKind = 0;
+    for (const e of this.model.emojis.values()) if (e.animated === src.animated) sameKind++;
+    if (sameKind >= MAX_EMOJIS_PER_KIND) {
+      throw refused(Codes.MaximumNumberOfEmojisReached, `Maximum number of emojis reached (${MAX_EMOJIS_PER_KIND})`);
+    }
+    const emoji = create(EmojiSchema, {
+      id: src.id,
+      name: this.emojiName(src.name),
+      roleIds: this.emojiRoles(src.roleIds),
+      userId: this.actorId,
+      animated: src.animated,
+    });
+    this.emit(event("GUILD_EMOJIS_UPDATE", { case: "emojiCreated", value: emoji }));
+    return result({ case: "emoji", value: emoji });
+  }
+
+  private modifyEmoji(input: Emoji | undefined, mask: FieldMask | undefined): GuildCommandResult {
+    this.memberGuild();
+    const src = input ?? create(EmojiSchema);
+    const current = this.emoji(src.id);
+    this.requireEmojiRights(current.userId);
+    const paths = maskPaths(mask, ["name", "role_ids"]);
+    const next = clone(EmojiSchema, current);
+    if (paths.includes("name")) next.name = this.emojiName(src.name);
+    if (paths.includes("role_ids")) next.roleIds = this.emojiRoles(src.roleIds);
+    this.emit(event("GUILD_EMOJIS_UPDATE", { case: "emojiUpdated", value: next }));
+    return result({ case: "emoji", value: next });
+  }
+
+  private deleteEmoji(emojiId: bigint): GuildCommandResult {
+    this.memberGuild();
+    const emoji = this.emoji(emojiId);
+    this.requireEmojiRights(emoji.userId);
+    this.emit(event("GUILD_EMOJIS_UPDATE", { case: "emojiDeleted", value: emoji }));
+    return result({ case: "emoji", value: emoji });
   }
 
   // --- roles --------------------------------------------------------------------------------

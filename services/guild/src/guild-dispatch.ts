@@ -1,6 +1,7 @@
 import { GatewayIntentBits } from "discord-api-types/v10";
 import type { GuildEvent } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { discordChannel, discordGuildChannel, isPrivateChannel } from "@chorus/discord-json/channels";
+import { discordEmoji } from "@chorus/discord-json/emojis";
 import { discordGuild, discordMember, discordRole, isoTime, type UserLookup } from "@chorus/discord-json/guilds";
 import { discordGuildCreate, GUILD_CREATE_MEMBER_LIMIT } from "@chorus/discord-json/gateway-guild";
 import { discordUser } from "@chorus/discord-json/users";
@@ -80,7 +81,7 @@ export function dispatchesOf(event: GuildEvent, model: GuildModel, users: UserLo
       }));
     }
     case "guildUpdated":
-      return [{ ...base, event: "GUILD_UPDATE", data: json(discordGuild(c.value, model.sortedRoles())), intents: Intent.Guilds }];
+      return [{ ...base, event: "GUILD_UPDATE", data: json(discordGuild(c.value, model.sortedRoles(), model.sortedEmojis())), intents: Intent.Guilds }];
     case "guildDeleted":
       return [{ ...base, event: "GUILD_DELETE", data: json({ id: guildId, unavailable: false }), intents: Intent.Guilds }];
     case "channelCreated":
@@ -179,6 +180,30 @@ export function dispatchesOf(event: GuildEvent, model: GuildModel, users: UserLo
           data: json({ channel_id: String(c.value.channelId), guild_id: guildId, code: c.value.code }),
           intents: Intent.GuildInvites,
           channelId: c.value.channelId,
+        },
+      ];
+    case "emojiCreated":
+    case "emojiUpdated":
+    case "emojiDeleted":
+      // Discord sends the whole list after any change.
+      return [
+        {
+          ...base,
+          event: "GUILD_EMOJIS_UPDATE",
+          data: json({ guild_id: guildId, emojis: model.sortedEmojis().map((e) => discordEmoji(e)) }),
+          intents: Intent.GuildExpressions,
+        },
+      ];
+    case "emojiCreated":
+    case "emojiUpdated":
+    case "emojiDeleted":
+      // Discord sends the whole list after any change.
+      return [
+        {
+          ...base,
+          event: "GUILD_EMOJIS_UPDATE",
+          data: json({ guild_id: guildId, emojis: model.sortedEmojis().map((e) => discordEmoji(e)) }),
+          intents: Intent.GuildExpressions,
         },
       ];
     default:

@@ -22,6 +22,7 @@ export const unknownRole = () => guildError(Code.NotFound, Codes.UnknownRole, "U
 export const unknownMember = () => guildError(Code.NotFound, Codes.UnknownMember, "Unknown Member");
 export const unknownBan = () => guildError(Code.NotFound, Codes.UnknownBan, "Unknown Ban");
 export const unknownInvite = () => guildError(Code.NotFound, Codes.UnknownInvite, "Unknown Invite");
+export const unknownEmoji = () => guildError(Code.NotFound, Codes.UnknownEmoji, "Unknown Emoji");
 export const missingAccess = () => guildError(Code.PermissionDenied, Codes.MissingAccess, "Missing Access");
 export const missingPermissions = () => guildError(Code.PermissionDenied, Codes.MissingPermissions, "Missing Permissions");
 

@@ -42,6 +42,7 @@ export function guildHandlers(host: GuildHost, messages: GuildMessages, nodeInfo
       return {
         guild: model.guild,
         roles: model.sortedRoles(),
+        emojis: model.sortedEmojis(),
         channels,
         member: model.members.get(req.actorId),
         memberCount: model.members.size,
