@@ -84,6 +84,11 @@ export function guildRpcRoutes(accounts: Accounts, guilds: Guilds) {
               // Adding a bot is the bot's owner's consent too: ApplicationService.AuthorizeBot
               // (Discord's OAuth2 flow) checks it; a bare AddBot could pull anyone into a guild.
               throw new InvalidFieldsError([fieldError("command", "BASE_TYPE_CHOICES", "add_bot goes through ApplicationService.AuthorizeBot")]);
+            case "createEmoji":
+            case "modifyEmoji":
+            case "deleteEmoji":
+              // An emoji's image is the edge's to store and delete along with it.
+              throw new InvalidFieldsError([fieldError("command", "BASE_TYPE_CHOICES", `${command.case} goes through EmojiService`)]);
             case "createBan":
             case "addRecipient":
               await guilds.requireUsers([command.value.userId]);

@@ -19,14 +19,14 @@ export const DISCORD_API_PREFIXES = ["/api/v10", "/api"] as const;
 /**
  * The public HTTP edge: the Connect API (chorus.api.v1) for first-party clients over HTTP/1.1
  * and HTTP/2, the Discord-compatible REST API under /api/v10 (and /api), attachments' files
- * under /attachments (Discord's CDN paths), /healthz with the status of every service, and
+ * under /attachments and emoji images under /emojis (Discord's CDN paths), /healthz with the status of every service, and
  * /metrics.
  */
 export async function startHttpEdge(ctx: ServiceContext, options: HttpEdgeOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   await app.register(fastifyConnectPlugin, { routes: options.routes, interceptors: [serverObservability()] });
   for (const prefix of DISCORD_API_PREFIXES) await app.register(discordApi(options.discord, ctx), { prefix });
-  await app.register(cdnRoutes(options.discord.attachments));
+  await app.register(cdnRoutes(options.discord.attachments, options.discord.emojis));
 
   app.get("/healthz", async (_req, reply) => {
     const services = await probeServices(ctx);

@@ -29,6 +29,8 @@ import { Messages } from "./messages/messages.js";
 import { notificationRoutes } from "./notification-rpc.js";
 import { Notifications } from "./notifications/notifications.js";
 import { ATTACHMENT_LIMITS, AttachmentFiles } from "./attachments/attachment-files.js";
+import { Emojis } from "./emojis/emojis.js";
+import { emojiRpcRoutes } from "./emoji-rpc.js";
 
 const apiEnvSchema = z.object({
   CHORUS_HTTP_HOST: env.host("127.0.0.1"),
@@ -69,8 +71,9 @@ export const apiService: ServiceModule = {
     // The edge's own address is known once it listens (port 0 picks one).
     let edgeUrl = `http://${config.CHORUS_HTTP_HOST}:${config.CHORUS_HTTP_PORT}`;
     const cdnBaseUrl = config.CHORUS_CDN_BASE_URL?.replace(/\/+$/, "");
+    const blobs = new FilesystemBlobStore(config.CHORUS_BLOB_DIR ?? join(config.CHORUS_DATA_DIR, "blobs"));
     const attachments = new AttachmentFiles({
-      blobs: new FilesystemBlobStore(config.CHORUS_BLOB_DIR ?? join(config.CHORUS_DATA_DIR, "blobs")),
+      blobs,
       ids,
       maxFileBytes: config.CHORUS_MAX_ATTACHMENT_BYTES,
       cdnBaseUrl: () => cdnBaseUrl ?? edgeUrl,
@@ -78,6 +81,8 @@ export const apiService: ServiceModule = {
     });
     const messages = new Messages(ctx.clients, guilds, attachments);
     const messageService = messageRpcRoutes(accounts, messages);
+    const emojis = new Emojis(guilds, blobs, ids, ctx.logger);
+    const emojiService = emojiRpcRoutes(accounts, emojis);
     const notifications = new Notifications(ctx.clients);
     const notificationService = notificationRoutes(accounts, notifications);
     const routes = (router: ConnectRouter) => {
@@ -89,12 +94,13 @@ export const apiService: ServiceModule = {
       relationshipService(router);
       messageService(router);
       notificationService(router);
+      emojiService(router);
     };
     const edge = await startHttpEdge(ctx, {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, applications, commands, relationships, messages, attachments, notifications, logger: ctx.logger },
+      discord: { accounts, guilds, applications, commands, relationships, messages, attachments, notifications, emojis, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

@@ -264,8 +264,9 @@ export class GuildMessages {
     return create(MessageCommandResultSchema, { result: { case: "changed", value: 0 } });
   }
 
-  private async react(ctx: Context, messageId: bigint, emoji: string): Promise<MessageCommandResult> {
+  private async react(ctx: Context, messageId: bigint, requested: string): Promise<MessageCommandResult> {
     if (!has(ctx.perms, Permission.ReadMessageHistory)) throw missingPermissions();
+    const emoji = this.reactionEmoji(ctx, requested);
     const message = await this.find(ctx.channelId, messageId);
     const existing = message.reactions.some((r) => r.emoji === emoji);
     // Adding to an existing reaction needs no ADD_REACTIONS, as in Discord; a new emoji does.
@@ -296,6 +297,19 @@ export class GuildMessages {
       }),
     );
     return create(MessageCommandResultSchema, { result: { case: "changed", value: (await added) ? 1 : 0 } });
+  }
+
+  /**
+   * A custom emoji ("name:id") must be one of the guild's (10014 Unknown Emoji otherwise) and is
+   * kept under its current name, so that one emoji is one reaction whatever name the path
+   * gave. In a private channel no guild can say: it is taken as it is.
+   */
+  private reactionEmoji(ctx: Context, emoji: string): string {
+    const custom = /^(.+):(\d+)$/.exec(emoji);
+    if (!custom || ctx.private) return emoji;
+    const known = ctx.model.emojis.get(BigInt(custom[2]));
+    if (!known) throw refused(Codes.UnknownEmoji, "Unknown Emoji");
+    return `${known.name}:${known.id}`;
   }
 
   private async unreact(ctx: Context, messageId: bigint, emoji: string, userId: bigint): Promise<MessageCommandResult> {

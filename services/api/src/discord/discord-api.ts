@@ -8,11 +8,13 @@ import type { Relationships } from "../relationships/relationships.js";
 import type { Messages } from "../messages/messages.js";
 import type { AttachmentFiles } from "../attachments/attachment-files.js";
 import type { Notifications } from "../notifications/notifications.js";
+import type { Emojis } from "../emojis/emojis.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
 import { commandRoutes } from "./routes/commands.js";
 import { deviceRoutes } from "./routes/devices.js";
+import { emojiRoutes } from "./routes/emojis.js";
 import { gatewayRoutes } from "./routes/gateway.js";
 import { guildApiRoutes } from "./routes/guild-api.js";
 import { messageRoutes } from "./routes/messages.js";
@@ -29,6 +31,7 @@ export interface DiscordApiDependencies {
   messages: Messages;
   attachments: AttachmentFiles;
   notifications: Notifications;
+  emojis: Emojis;
   logger: Logger;
 }
 
@@ -62,6 +65,7 @@ export function discordApi(deps: DiscordApiDependencies, mesh?: { registry: Serv
     await app.register(authRoutes(deps.accounts));
     await app.register(userRoutes(deps.accounts));
     await app.register(guildApiRoutes(deps));
+    await app.register(emojiRoutes(deps));
     await app.register(messageRoutes(deps));
     await app.register(relationshipRoutes(deps.accounts, deps.relationships));
     await app.register(deviceRoutes(deps.accounts, deps.notifications));

@@ -21,6 +21,7 @@ export const DISCORD_MESSAGES: Readonly<Record<number, string>> = {
   [Codes.MaximumNumberOfGuildsReached]: "Maximum number of guilds reached (100)",
   [Codes.MaximumNumberOfFriendsReached]: "Maximum number of friends reached (1000)",
   [Codes.MaximumNumberOfRecipientsReached]: "Maximum number of recipients reached (10)",
+  [Codes.MaximumNumberOfEmojisReached]: "Maximum number of emojis reached",
   [Codes.MaximumNumberOfGuildRolesReached]: "Maximum number of guild roles reached (250)",
   [Codes.MaximumNumberOfGroupDMsReached]: "Maximum number of group DMs reached (10)",
   [Codes.MaximumNumberOfGuildChannelsReached]: "Maximum number of guild channels reached (500)",

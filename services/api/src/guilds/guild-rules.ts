@@ -18,7 +18,7 @@ const MAX_SNOWFLAKE = (1n << 63n) - 1n;
 
 type Ctx = z.RefinementCtx;
 
-function issue(ctx: Ctx, code: string, message: string): never {
+export function issue(ctx: Ctx, code: string, message: string): never {
   ctx.addIssue({ code: "custom", message, params: { discord: code } });
   return z.NEVER as never;
 }
@@ -27,7 +27,7 @@ const required = (ctx: Ctx) => issue(ctx, "BASE_TYPE_REQUIRED", "This field is r
 const shown = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
 
 /** A field whose value `parse` turns into T, reporting Discord's form errors. Missing: BASE_TYPE_REQUIRED. */
-function field<T>(parse: (value: unknown, ctx: Ctx) => T) {
+export function field<T>(parse: (value: unknown, ctx: Ctx) => T) {
   return z.unknown().transform((value, ctx): T => (value === undefined ? required(ctx) : parse(value, ctx)));
 }
 

@@ -49,7 +49,7 @@ export function guildRoutes({ accounts, guilds }: GuildRouteDependencies) {
       const session = await requireSession(accounts, request);
       const guildId = pathSnowflake("guild_id", request.params.guild_id);
       const view = await guilds.getGuild(session.userId, guildId);
-      const guild = discordGuild(view.guild!, view.roles);
+      const guild = discordGuild(view.guild!, view.roles, view.emojis);
       if (!queryFlag(request.query.with_counts)) return guild;
       return { ...guild, approximate_member_count: view.memberCount, approximate_presence_count: await guilds.onlineCount(guildId) };
     });
@@ -59,8 +59,8 @@ export function guildRoutes({ accounts, guilds }: GuildRouteDependencies) {
       const guildId = pathSnowflake("guild_id", request.params.guild_id);
       const body = validate(modifyGuildSchema, request.body ?? {});
       const guild = resultOf(await guilds.execute(session.userId, guildId, modifyGuildCommand(body)), "guild");
-      const { roles } = await guilds.getGuild(session.userId, guildId);
-      return discordGuild(guild, roles);
+      const { roles, emojis } = await guilds.getGuild(session.userId, guildId);
+      return discordGuild(guild, roles, emojis);
     });
 
     app.delete<GuildParams>("/guilds/:guild_id", async (request, reply) => {
