@@ -10,6 +10,7 @@ declare module "discord-api-spec/zod" {
   export const ErrorSchema: ZodMiniType;
   export const GuildWithCountsResponseSchema: ZodMiniType;
   export const GuildResponseSchema: ZodMiniType;
+  export const EmojiResponseSchema: ZodMiniType;
   export const MyGuildResponseSchema: ZodMiniType;
   export const GuildRoleResponseSchema: ZodMiniType;
   export const GuildMemberResponseSchema: ZodMiniType;
