@@ -5,6 +5,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import WebSocket from "ws";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -24,6 +26,8 @@ export interface EmojiChorusUnderTest {
   meshUrl: string;
   /** A gateway's WebSocket URL. */
   gatewayUrl: string;
+  /** The api's blob directory (CHORUS_BLOB_DIR). */
+  blobDir: string;
 }
 
 interface Person {
@@ -88,6 +92,12 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
 
     const createEmoji = (who: Person, guildId: string, body: Record<string, unknown>) =>
       ok(201, EmojiResponseSchema, "POST", `/guilds/${guildId}/emojis`, { token: who.token, body });
+
+    /** The emoji images in the blob directory, by id. */
+    const storedImages = () => {
+      const dir = join(chorus.blobDir, "emojis");
+      return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".blob")).map((f) => f.slice(0, -5)).sort() : [];
+    };
 
     async function download(path: string, headers: Record<string, string> = {}) {
       const res = await fetch(`${chorus.httpUrl}${path}`, { headers });
@@ -158,6 +168,7 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
         await fails(404, Codes.UnknownEmoji, "PATCH", `/guilds/${guildId}/emojis/${created.id}`, { token: alice.token, body: { name: "again" } });
         await fails(404, Codes.UnknownEmoji, "DELETE", `/guilds/${guildId}/emojis/${created.id}`, { token: alice.token });
         assert.equal((await download(`/emojis/${created.id}.png`)).status, 404, "the image goes with the emoji");
+        assert.ok(!storedImages().includes(created.id));
         const left = await ok(200, EmojiResponseSchema, "GET", `/guilds/${guildId}/emojis`, { token: alice.token });
         assert.deepEqual(left.map((e: { name: string }) => e.name).sort(), ["dance", "photo", "sticker_like"]);
       });
@@ -166,6 +177,7 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
         const alice = await register();
         const { guildId } = await guildWith(alice);
         const png = dataUri("image/png", pngImage(8, 8));
+        const imagesBefore = storedImages();
         const post = (body: Record<string, unknown>) => ["POST", `/guilds/${guildId}/emojis`, { token: alice.token, body }] as const;
         await formErrors({ name: "BASE_TYPE_BAD_LENGTH" }, ...post({ name: "a", image: png }));
         await formErrors({ name: "BASE_TYPE_BAD_LENGTH" }, ...post({ name: "x".repeat(33), image: png }));
@@ -184,6 +196,8 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
         assert.equal((await download(`/emojis/${largest.id}.png`)).body.length, MAX_IMAGE);
         const names = (await ok(200, EmojiResponseSchema, "GET", `/guilds/${guildId}/emojis`, { token: alice.token })).map((e: { name: string }) => e.name);
         assert.deepEqual(names, ["largest"]);
+        // The guild's refusal (an unknown role) came after the image was stored: it went again.
+        assert.deepEqual(storedImages(), [...imagesBefore, largest.id].sort());
         await formErrors({ name: "STRING_TYPE_REGEX" }, "PATCH", `/guilds/${guildId}/emojis/${largest.id}`, { token: alice.token, body: { name: "bad name" } });
       });
 

@@ -281,12 +281,52 @@ describe("guild commands", () => {
     assert.equal(after.ownerId, ALICE);
   });
 
+  it("custom emojis: rights (CREATE for one's own, MANAGE for all), names, roles, per-kind limits, GUILD_EMOJIS_UPDATE", () => {
+    const sim = guildWithMembers();
+    const emoji = (id: bigint, name: string, animated = false, roleIds: bigint[] = []) => ({ case: "createEmoji" as const, value: { emoji: { id, name, animated, roleIds } } });
+    const created = sim.result(OWNER, emoji(9001n, "party"), "emoji");
+    assert.deepEqual([created.userId, created.name, created.animated], [OWNER, "party", false]);
+    assert.deepEqual(sim.log.at(-1)!.map((e) => e.dispatch), ["GUILD_EMOJIS_UPDATE"]);
+    fails(() => sim.run(ALICE, emoji(9002n, "alices")), Code.PermissionDenied, 50013);
+    fails(() => sim.run(99n, emoji(9002n, "outsider")), Code.PermissionDenied, 50001);
+    fails(() => sim.run(OWNER, emoji(9002n, "x")), Code.InvalidArgument, 50035, "name");
+    fails(() => sim.run(OWNER, emoji(9002n, "has-dash")), Code.InvalidArgument, 50035, "name");
+    fails(() => sim.run(OWNER, emoji(9002n, "roles", false, [GUILD, 4242n])), Code.InvalidArgument, 50035, "roles.1");
+    fails(() => sim.run(OWNER, emoji(9001n, "again")), Code.InvalidArgument, 50035, "id");
+
+    // CREATE_GUILD_EXPRESSIONS: one's own emojis only.
+    const creators = sim.result(OWNER, { case: "createRole", value: { role: { name: "creators", permissions: Permission.CreateGuildExpressions } } }, "role");
+    sim.run(OWNER, { case: "addMemberRole", value: { userId: ALICE, roleId: creators.id } });
+    sim.result(ALICE, emoji(9002n, "alices"), "emoji");
+    const renamed = sim.result(ALICE, { case: "modifyEmoji", value: { emoji: { id: 9002n, name: "alices_own" }, updateMask: { paths: ["name"] } } }, "emoji");
+    assert.equal(renamed.name, "alices_own");
+    fails(() => sim.run(ALICE, { case: "modifyEmoji", value: { emoji: { id: 9001n, name: "mine" }, updateMask: { paths: ["name"] } } }), Code.PermissionDenied, 50013);
+    fails(() => sim.run(ALICE, { case: "deleteEmoji", value: { emojiId: 9001n } }), Code.PermissionDenied, 50013);
+    fails(() => sim.run(OWNER, { case: "deleteEmoji", value: { emojiId: 1n } }), Code.NotFound, 10014);
+    const restricted = sim.result(OWNER, { case: "modifyEmoji", value: { emoji: { id: 9001n, roleIds: [creators.id] }, updateMask: { paths: ["role_ids"] } } }, "emoji");
+    assert.deepEqual([restricted.name, restricted.roleIds], ["party", [creators.id]]);
+    // A deleted role leaves the emojis it restricted.
+    sim.run(OWNER, { case: "deleteRole", value: { roleId: creators.id } });
+    assert.deepEqual(sim.model.emojis.get(9001n)!.roleIds, []);
+    sim.result(OWNER, { case: "deleteEmoji", value: { emojiId: 9002n } }, "emoji");
+    assert.deepEqual([...sim.model.emojis.keys()], [9001n]);
+
+    // 50 static and 50 animated.
+    for (let i = 1; i < 50; i++) sim.run(OWNER, emoji(9100n + BigInt(i), `static_${i}`));
+    fails(() => sim.run(OWNER, emoji(9200n, "one_more")), Code.FailedPrecondition, 30008);
+    for (let i = 0; i < 50; i++) sim.run(OWNER, emoji(9300n + BigInt(i), `animated_${i}`, true));
+    fails(() => sim.run(OWNER, emoji(9400n, "one_more", true)), Code.FailedPrecondition, 30008);
+    assert.equal(sim.model.emojis.size, 100);
+  });
+
   it("a snapshot of the state replays to the same model", () => {
     const sim = guildWithMembers();
     sim.run(OWNER, { case: "createRole", value: { role: { name: "r" } } });
+    sim.run(OWNER, { case: "createEmoji", value: { emoji: { id: 9001n, name: "kept", animated: true } } });
     const bytes = toBinary(GuildStateSchema, sim.model.toState());
     const copy = GuildModel.fromState(GUILD, sim.model.seq, fromBinary(GuildStateSchema, bytes));
     assert.deepEqual(copy.toState(), sim.model.toState());
+    assert.equal(copy.emojis.get(9001n)?.name, "kept");
     assert.equal(copy.basePermissions(ALICE), sim.model.basePermissions(ALICE));
   });
 

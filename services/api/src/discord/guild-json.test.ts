@@ -10,8 +10,10 @@ import {
   MemberSchema,
   RoleSchema,
 } from "@chorus/contracts/chorus/chat/v1/guild_pb";
+import { EmojiSchema } from "@chorus/contracts/chorus/chat/v1/emoji_pb";
 import { UserSchema, type User } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import {
+  EmojiResponseSchema,
   GuildBanResponseSchema,
   GuildChannelResponseSchema,
   GuildInviteResponseSchema,
@@ -26,6 +28,7 @@ import {
 import { discordChannel, discordGuildChannel, discordPrivateChannel } from "@chorus/discord-json/channels";
 import { createChannelCommand, createRoleCommand, modifyChannelCommand, modifyGuildCommand, modifyMemberCommand, modifyRoleCommand } from "./guild-requests.js";
 import { discordBan, discordGuild, discordMember, discordPartialGuild, discordRole, sortedRoles } from "@chorus/discord-json/guilds";
+import { discordEmoji } from "@chorus/discord-json/emojis";
 import { discordInvite, discordInviteWithMetadata } from "@chorus/discord-json/invites";
 import { deletedUser } from "./user-lookup.js";
 
@@ -48,6 +51,22 @@ const mods = create(RoleSchema, { id: 11n, name: "mods", position: 1, color: 0xf
 const botRole = create(RoleSchema, { id: 12n, name: "botty", position: 2, managed: true, botId: 7n });
 
 describe("Discord JSON of guild entities", () => {
+  it("custom emojis: Discord's emoji object, the uploader only when asked for, and in the guild", () => {
+    const emoji = create(EmojiSchema, { id: 21n, name: "party", roleIds: [11n], userId: ownerId, animated: true });
+    const withUser = discordEmoji(emoji, lookup);
+    assertMatches(EmojiResponseSchema, withUser, "emoji with its uploader");
+    assert.deepEqual(
+      [withUser.id, withUser.name, withUser.roles, withUser.user?.id, withUser.require_colons, withUser.managed, withUser.animated, withUser.available],
+      ["21", "party", ["11"], ownerId.toString(), true, false, true, true],
+    );
+    const plain = discordEmoji(emoji);
+    assertMatches(EmojiResponseSchema, plain, "emoji");
+    assert.equal("user" in plain, false);
+    const json = discordGuild(guild, [everyone], [emoji]);
+    assertMatches(GuildWithCountsResponseSchema, { ...json, approximate_member_count: 1, approximate_presence_count: 1 }, "guild with emojis");
+    assert.deepEqual(json.emojis, [plain]);
+  });
+
   it("guilds: every field Discord's schema requires, defaults where Chorus has none", () => {
     const json = discordGuild(guild, [botRole, everyone, mods]);
     assertMatches(GuildWithCountsResponseSchema, { ...json, approximate_member_count: 3, approximate_presence_count: 1 }, "guild");
