@@ -194,18 +194,6 @@ export function dispatchesOf(event: GuildEvent, model: GuildModel, users: UserLo
           intents: Intent.GuildExpressions,
         },
       ];
-    case "emojiCreated":
-    case "emojiUpdated":
-    case "emojiDeleted":
-      // Discord sends the whole list after any change.
-      return [
-        {
-          ...base,
-          event: "GUILD_EMOJIS_UPDATE",
-          data: json({ guild_id: guildId, emojis: model.sortedEmojis().map((e) => discordEmoji(e)) }),
-          intents: Intent.GuildExpressions,
-        },
-      ];
     default:
       return [];
   }
