@@ -14,7 +14,7 @@ describeEmojis(
   "cluster",
   async () => {
     cluster = await startApiCluster({ storage: 1, guild: 2, relay: 1, gateway: 1, apiEnv: { CHORUS_BLOB_DIR: blobDir } });
-    return { httpUrl: cluster.api.urls.http, meshUrl: `http://${cluster.api.address}`, gatewayUrl: cluster.gateways[0].urls.gateway!, blobDir };
+    return { httpUrl: cluster.api.urls.http, meshUrl: `http://${cluster.api.address}`, gatewayUrl: cluster.gatewayUrls[0], blobDir };
   },
   async () => {
     await cluster?.stop();
