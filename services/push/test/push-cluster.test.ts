@@ -79,6 +79,7 @@ describe("push notifications end to end (cluster mode: storage on Cassandra, gui
     rest = new DiscordRest(httpUrl);
     target = {
       rest,
+      httpUrl,
       pushService,
       gatewayUrl,
       online: async (guildId, userId) => {

@@ -29,6 +29,7 @@ describe("push notifications in embedded mode (Web Push to a local RFC 8030 serv
     const guildNode = createClient(GuildService, createConnectTransport({ baseUrl: `http://127.0.0.1:${chorus.ports.grpc}`, httpVersion: "1.1" }));
     target = {
       rest: new DiscordRest(`http://127.0.0.1:${chorus.ports.http}`),
+      httpUrl: `http://127.0.0.1:${chorus.ports.http}`,
       pushService,
       gatewayUrl: `ws://127.0.0.1:${chorus.ports.gateway}`,
       online: async (guildId, userId) => {

@@ -5,6 +5,9 @@
 import { it } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { NotificationService } from "@chorus/contracts/chorus/api/v1/notifications_pb";
 import { waitFor, type DiscordRest, type WebPushEndpoint, type WebPushSubscription } from "@chorus/testing";
 
 export interface Person {
@@ -16,6 +19,8 @@ export interface Person {
 /** A running Chorus with push, and what the tests drive it with. */
 export interface PushTarget {
   rest: DiscordRest;
+  /** The api's HTTP origin (Discord routes under /api/v10, Connect at the root). */
+  httpUrl: string;
   pushService: WebPushEndpoint;
   gatewayUrl: string;
   /** Whether the guild's owner counts the user online (GuildService.ListOnline). */
@@ -103,6 +108,11 @@ export function pushSettingsTests(target: () => PushTarget): void {
     const refused = await target().rest.call("PATCH", `/users/@me/guilds/${quiet.guildId}/settings`, outsider.token, { message_notifications: 0 });
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
     assert.equal((refused.body as { code: number }).code, 50001);
+    const connect = createClient(NotificationService, createConnectTransport({ baseUrl: target().httpUrl, httpVersion: "1.1" }));
+    const viaConnect = await connect
+      .updateNotificationSettings({ settings: { guildId: BigInt(quiet.guildId), messageNotifications: 0 } }, { headers: { authorization: `Bearer ${outsider.token}` } })
+      .then(() => undefined, (err: unknown) => ConnectError.from(err));
+    assert.equal(viaConnect?.code, Code.PermissionDenied, String(viaConnect));
   });
 
   it("a member with a live gateway session gets no push for a mention or a DM; once the session is closed, they do", async () => {

@@ -7,7 +7,8 @@ import { DeviceKind, NotificationSettingsSchema, type Device, type NotificationS
 import { DeviceStorageService } from "@chorus/contracts/chorus/storage/v1/devices_pb";
 import { PushService } from "@chorus/contracts/chorus/push/v1/push_pb";
 import { GuildNotificationService } from "@chorus/contracts/chorus/guild/v1/guild_notifications_pb";
-import { fromGuildServiceError } from "../guilds/guild-errors.js";
+import { fromGuildServiceError, GuildRequestError } from "../guilds/guild-errors.js";
+import { Code } from "@connectrpc/connect";
 import { RequestRefusedError } from "../accounts/account-errors.js";
 import { validate } from "../accounts/account-rules.js";
 import { requirePerson, type Session } from "../accounts/accounts.js";
@@ -121,7 +122,12 @@ export class Notifications {
         .client(GuildNotificationService, mine.guildId)
         .putMemberNotifications({ settings: mine })
         .catch((err: unknown) => {
-          throw fromGuildServiceError(err);
+          const refusal = fromGuildServiceError(err);
+          // As a refusal both surfaces answer (the Connect NotificationService maps account errors).
+          if (refusal instanceof GuildRequestError && refusal.code !== Code.AlreadyExists) {
+            throw new RequestRefusedError(refusal.code === Code.NotFound ? "not_found" : refusal.code === Code.PermissionDenied ? "forbidden" : "precondition", refusal.discordCode, refusal.message, "guild_id");
+          }
+          throw refusal;
         });
     }
     const answer = await this.storage(session.userId).putNotificationSettings({ settings: mine });
