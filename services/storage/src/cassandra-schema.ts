@@ -249,6 +249,25 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 8,
+    name: "channel webhooks",
+    statements: (ks) => [
+      // A webhook by id (execute, get): its chorus.chat.v1.Webhook encoding, token hash included.
+      `CREATE TABLE IF NOT EXISTS ${ks}.webhooks (
+        webhook_id bigint PRIMARY KEY,
+        webhook blob
+      )`,
+      // A guild's webhooks, one partition per guild (lists by guild or channel), ascending id.
+      `CREATE TABLE IF NOT EXISTS ${ks}.webhooks_by_guild (
+        guild_id bigint,
+        webhook_id bigint,
+        channel_id bigint,
+        webhook blob,
+        PRIMARY KEY ((guild_id), webhook_id)
+      ) WITH CLUSTERING ORDER BY (webhook_id ASC)`,
+    ],
+  },
+  {
     version: 10,
     name: "application commands",
     statements: (ks) => [

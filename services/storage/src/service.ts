@@ -7,17 +7,20 @@ import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accou
 import { GuildStorageService } from "@chorus/contracts/chorus/storage/v1/guilds_pb";
 import { DeviceStorageService } from "@chorus/contracts/chorus/storage/v1/devices_pb";
 import { CommandStorageService } from "@chorus/contracts/chorus/storage/v1/commands_pb";
+import { WebhookStorageService } from "@chorus/contracts/chorus/storage/v1/webhooks_pb";
 import { createStorageHandlers } from "./storage-handlers.js";
 import { createAccountHandlers } from "./account-handlers.js";
 import { createGuildHandlers } from "./guild-handlers.js";
 import { createDeviceHandlers } from "./device-handlers.js";
 import { createCommandHandlers } from "./command-handlers.js";
+import { createWebhookHandlers } from "./webhook-handlers.js";
 import { StorageCounters } from "./storage-metrics.js";
 import type { MessageStore } from "./message-store.js";
 import type { AccountStore } from "./account-store.js";
 import type { GuildStore } from "./guild-store.js";
 import type { DeviceStore } from "./device-store.js";
 import type { CommandStore } from "./command-store.js";
+import type { WebhookStore } from "./webhook-store.js";
 
 const CONSISTENCY = {
   ONE: "one",
@@ -56,7 +59,7 @@ const storageEnvSchema = z.object({
 /** The storage service module: the only process that talks to the database (messages, accounts, guild logs). */
 export const storageService: ServiceModule = {
   name: "storage",
-  contracts: [StorageService, AccountStorageService, GuildStorageService, DeviceStorageService, CommandStorageService],
+  contracts: [StorageService, AccountStorageService, GuildStorageService, DeviceStorageService, CommandStorageService, WebhookStorageService],
   async start(ctx) {
     const config = loadConfig(storageEnvSchema, ctx.env);
     const backend = config.CHORUS_STORAGE_BACKEND ?? (ctx.mode === "embedded" ? "sqlite" : "cassandra");
@@ -66,12 +69,14 @@ export const storageService: ServiceModule = {
     let guilds: GuildStore;
     let devices: DeviceStore;
     let commands: CommandStore;
+    let webhooks: WebhookStore;
     if (backend === "cassandra") {
       const { CassandraMessageStore } = await import("./cassandra-store.js");
       const { CassandraAccountStore } = await import("./cassandra-account-store.js");
       const { CassandraGuildStore } = await import("./cassandra-guild-store.js");
       const { CassandraDeviceStore } = await import("./cassandra-device-store.js");
       const { CassandraCommandStore } = await import("./cassandra-command-store.js");
+      const { CassandraWebhookStore } = await import("./cassandra-webhook-store.js");
       const options = {
         contactPoints: config.CHORUS_CASSANDRA_CONTACT_POINTS,
         localDataCenter: config.CHORUS_CASSANDRA_LOCAL_DC,
@@ -86,12 +91,14 @@ export const storageService: ServiceModule = {
       guilds = new CassandraGuildStore(options);
       devices = new CassandraDeviceStore(options);
       commands = new CassandraCommandStore(options);
+      webhooks = new CassandraWebhookStore(options);
     } else {
       const { SqliteMessageStore } = await import("./sqlite-store.js");
       const { SqliteAccountStore } = await import("./sqlite-account-store.js");
       const { SqliteGuildStore } = await import("./sqlite-guild-store.js");
       const { SqliteDeviceStore } = await import("./sqlite-device-store.js");
       const { SqliteCommandStore } = await import("./sqlite-command-store.js");
+      const { SqliteWebhookStore } = await import("./sqlite-webhook-store.js");
       const path = config.CHORUS_SQLITE_PATH ?? join(config.CHORUS_DATA_DIR, "messages.db");
       if (path !== ":memory:") mkdirSync(join(path, ".."), { recursive: true });
       store = new SqliteMessageStore({ path, onQuery: counters.onQuery });
@@ -99,6 +106,7 @@ export const storageService: ServiceModule = {
       guilds = new SqliteGuildStore({ path, onQuery: counters.onQuery });
       devices = new SqliteDeviceStore({ path, onQuery: counters.onQuery });
       commands = new SqliteCommandStore({ path, onQuery: counters.onQuery });
+      webhooks = new SqliteWebhookStore({ path, onQuery: counters.onQuery });
     }
     try {
       // One after the other: all apply the same migrations to the same database.
@@ -107,8 +115,9 @@ export const storageService: ServiceModule = {
       await guilds.open();
       await devices.open();
       await commands.open();
+      await webhooks.open();
     } catch (err) {
-      await Promise.all([store, accounts, guilds, devices, commands].map((s) => s.close().catch(() => undefined)));
+      await Promise.all([store, accounts, guilds, devices, commands, webhooks].map((s) => s.close().catch(() => undefined)));
       throw new Error(`storage: cannot open the ${backend} backend: ${(err as Error).message}`, { cause: err });
     }
     ctx.logger.info({ backend }, "message, account and guild stores open");
@@ -117,6 +126,7 @@ export const storageService: ServiceModule = {
     const guildHandlers = createGuildHandlers(guilds);
     const deviceHandlers = createDeviceHandlers(devices);
     const commandHandlers = createCommandHandlers(commands);
+    const webhookHandlers = createWebhookHandlers(webhooks);
     return {
       metadata: { backend },
       routes(router) {
@@ -125,9 +135,10 @@ export const storageService: ServiceModule = {
         router.service(GuildStorageService, guildHandlers);
         router.service(DeviceStorageService, deviceHandlers);
         router.service(CommandStorageService, commandHandlers);
+        router.service(WebhookStorageService, webhookHandlers);
       },
       async stop() {
-        await Promise.all([store.close(), accounts.close(), guilds.close(), devices.close(), commands.close()]);
+        await Promise.all([store.close(), accounts.close(), guilds.close(), devices.close(), commands.close(), webhooks.close()]);
       },
     };
   },

@@ -228,6 +228,21 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   {
+    version: 8,
+    name: "channel webhooks",
+    sql: `
+      -- A webhook by id, its chorus.chat.v1.Webhook encoding (token hash included); listed by
+      -- guild (and channel) through the index.
+      CREATE TABLE webhooks (
+        webhook_id INTEGER PRIMARY KEY,
+        guild_id   INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        webhook    BLOB    NOT NULL
+      );
+      CREATE INDEX webhooks_by_guild ON webhooks (guild_id, channel_id, webhook_id);
+    `,
+  },
+  {
     version: 10,
     name: "application commands",
     sql: `

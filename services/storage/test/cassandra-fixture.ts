@@ -5,6 +5,7 @@ import { CassandraAccountStore } from "../src/cassandra-account-store.js";
 import { CassandraGuildStore } from "../src/cassandra-guild-store.js";
 import { CassandraDeviceStore } from "../src/cassandra-device-store.js";
 import { CassandraCommandStore } from "../src/cassandra-command-store.js";
+import { CassandraWebhookStore } from "../src/cassandra-webhook-store.js";
 import type { CassandraStoreOptions } from "../src/cassandra-session.js";
 import type { QueryHook } from "../src/message-store.js";
 
@@ -58,6 +59,14 @@ export async function cassandraDeviceStore(): Promise<CassandraDeviceStore> {
 export async function cassandraCommandStore(): Promise<CassandraCommandStore> {
   await requireCassandra();
   const store = new CassandraCommandStore(testStoreOptions());
+  await store.open();
+  return store;
+}
+
+/** An open webhook store on the test keyspace. */
+export async function cassandraWebhookStore(): Promise<CassandraWebhookStore> {
+  await requireCassandra();
+  const store = new CassandraWebhookStore(testStoreOptions());
   await store.open();
   return store;
 }

@@ -1,0 +1,66 @@
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { WebhookSchema } from "@chorus/contracts/chorus/chat/v1/webhook_pb";
+import { CassandraSession, type CassandraStoreOptions } from "./cassandra-session.js";
+import type { Webhook, WebhookStore } from "./webhook-store.js";
+
+const decode = (blob: Buffer): Webhook => fromBinary(WebhookSchema, blob);
+
+/**
+ * Webhooks on Cassandra/ScyllaDB (migration 8): `webhooks` by id (execute and get read one row)
+ * and `webhooks_by_guild`, one partition per guild, for the lists. A write goes to both tables
+ * in a logged batch, so a webhook is never in one and not the other once the batch applied.
+ */
+export class CassandraWebhookStore implements WebhookStore {
+  readonly backend = "cassandra" as const;
+  private readonly session: CassandraSession;
+  private readonly ks: string;
+
+  constructor(options: CassandraStoreOptions) {
+    this.session = new CassandraSession(options);
+    this.ks = this.session.keyspace;
+  }
+
+  open(): Promise<void> {
+    return this.session.open();
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  async putWebhook(webhook: Webhook): Promise<Webhook> {
+    const blob = Buffer.from(toBinary(WebhookSchema, webhook));
+    const previous = await this.getWebhook(webhook.id);
+    const queries = [
+      { query: `INSERT INTO ${this.ks}.webhooks (webhook_id, webhook) VALUES (?, ?)`, params: [webhook.id, blob] },
+      { query: `INSERT INTO ${this.ks}.webhooks_by_guild (guild_id, webhook_id, channel_id, webhook) VALUES (?, ?, ?, ?)`, params: [webhook.guildId, webhook.id, webhook.channelId, blob] },
+    ];
+    // A webhook never leaves its guild, but a bad caller could say otherwise: the old guild's row goes.
+    if (previous && previous.guildId !== webhook.guildId) {
+      queries.push({ query: `DELETE FROM ${this.ks}.webhooks_by_guild WHERE guild_id = ? AND webhook_id = ?`, params: [previous.guildId, webhook.id] });
+    }
+    await this.session.batch("put_webhook", queries);
+    return webhook;
+  }
+
+  async getWebhook(webhookId: bigint): Promise<Webhook | undefined> {
+    const result = await this.session.execute("get_webhook", `SELECT webhook FROM ${this.ks}.webhooks WHERE webhook_id = ?`, [webhookId]);
+    const blob = result.first()?.webhook as Buffer | undefined;
+    return blob ? decode(blob) : undefined;
+  }
+
+  async listWebhooks(guildId: bigint, channelId: bigint): Promise<Webhook[]> {
+    const rows = await this.session.all("list_webhooks", `SELECT channel_id, webhook FROM ${this.ks}.webhooks_by_guild WHERE guild_id = ?`, [guildId]);
+    return rows.filter((row) => channelId === 0n || (row.channel_id as bigint) === channelId).map((row) => decode(row.webhook as Buffer));
+  }
+
+  async deleteWebhook(webhookId: bigint): Promise<boolean> {
+    const existing = await this.getWebhook(webhookId);
+    if (!existing) return false;
+    await this.session.batch("delete_webhook", [
+      { query: `DELETE FROM ${this.ks}.webhooks WHERE webhook_id = ?`, params: [webhookId] },
+      { query: `DELETE FROM ${this.ks}.webhooks_by_guild WHERE guild_id = ? AND webhook_id = ?`, params: [existing.guildId, webhookId] },
+    ]);
+    return true;
+  }
+}
