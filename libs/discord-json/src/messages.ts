@@ -88,8 +88,35 @@ export function discordReaction(reaction: Reaction): APIReaction {
   };
 }
 
-/** The author as Discord shows it: a webhook's message shows the webhook (with its display overrides). */
+/** A webhook has no user flags. */
+const NO_FLAGS: number = 0;
+
+/** A channel webhook's message: its author is the webhook itself (no account behind it). */
+const byChannelWebhook = (message: Message) => message.webhookId !== 0n && message.authorId === message.webhookId;
+
+/**
+ * The author as Discord shows it. A channel webhook's message shows the webhook (its id, the
+ * name and avatar the message was posted with, discriminator "0000", a bot); another message
+ * with a webhook id (an application's, authored by its bot) shows the account with the overrides.
+ */
 function authorOf(message: Message, users: UserLookup): DiscordPublicUser {
+  if (byChannelWebhook(message)) {
+    return {
+      id: message.webhookId.toString(),
+      username: message.authorUsernameOverride,
+      global_name: null,
+      avatar: message.authorAvatarOverride || null,
+      discriminator: "0000",
+      public_flags: NO_FLAGS,
+      flags: NO_FLAGS,
+      bot: true,
+      banner: null,
+      accent_color: null,
+      avatar_decoration_data: null,
+      collectibles: null,
+      primary_guild: null,
+    };
+  }
   const author = discordUser(users(message.authorId));
   if (message.webhookId === 0n) return author;
   return {
@@ -137,8 +164,10 @@ export function discordMessage(message: Message, users: UserLookup, options: Mes
 
 /** The users a message's JSON names: its author and mentions, and those of the message it refers to. */
 export function usersOfMessage(message: Message, referencedMessage?: Message | null): bigint[] {
-  const ids = [message.authorId, ...message.mentions];
-  if (referencedMessage) ids.push(referencedMessage.authorId, ...referencedMessage.mentions);
+  // A webhook's message has no account behind its author.
+  const authorOf = (m: Message) => (byChannelWebhook(m) ? [] : [m.authorId]);
+  const ids = [...authorOf(message), ...message.mentions];
+  if (referencedMessage) ids.push(...authorOf(referencedMessage), ...referencedMessage.mentions);
   return ids;
 }
 

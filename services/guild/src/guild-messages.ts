@@ -23,6 +23,8 @@ import { Codes, guildError, invalidField, missingAccess, missingPermissions, ref
 import type { GuildHost } from "./guild-host.js";
 import type { GuildPush } from "./guild-push.js";
 import type { UserCache } from "@chorus/discord-json/user-cache";
+import { ALL_PERMISSIONS } from "@chorus/permissions";
+import { invalidWebhookToken, readWebhook, tokenMatches, unknownWebhook } from "./guild-webhooks.js";
 
 const Intent = GatewayIntentBits;
 /** Discord's PIN_MESSAGES (split from MANAGE_MESSAGES in 2025). */
@@ -77,6 +79,45 @@ export class GuildMessages {
     const model = entry.model;
     const channel = model.deleted ? undefined : model.channels.get(channelId);
     if (!channel) throw unknownChannel();
+    const w = command.command;
+    if (w.case === "sendWebhookMessage" || w.case === "editWebhookMessage" || w.case === "deleteWebhookMessage") {
+      // The webhook is the authority (its token), not a member: no permission checks.
+      const webhook = await readWebhook(this.options.clients, w.value.webhookId);
+      if (webhook.guildId !== ownerId || webhook.channelId !== channelId) throw unknownWebhook();
+      if (!tokenMatches(webhook, w.value.tokenHash)) throw invalidWebhookToken();
+      const ctx: Context = { ownerId, actorId: webhook.id, channelId, model, perms: ALL_PERMISSIONS, private: false, sessions: () => this.options.host.sessionsOf(entry) };
+      switch (w.case) {
+        case "sendWebhookMessage": {
+          if (channel.type === ChannelType.GuildCategory) throw refused(Codes.CannotSendMessagesInNonTextChannel, "Cannot send messages in a non-text channel");
+          const draft = w.value.message;
+          if (!draft) throw invalidField("message", "Required.");
+          const message = create(MessageSchema, {
+            ...draft,
+            id: this.options.ids.next(),
+            channelId,
+            guildId: ownerId,
+            authorId: webhook.id,
+            webhookId: webhook.id,
+            applicationId: webhook.applicationId,
+            authorUsernameOverride: draft.authorUsernameOverride || webhook.name,
+            authorAvatarOverride: draft.authorAvatarOverride || webhook.avatar || "",
+            type: 0,
+            pinned: false,
+            editedTimestamp: undefined,
+            messageReference: undefined,
+            mentions: [...new Set(draft.mentions)],
+            mentionRoles: this.mentionableRoles(ctx, draft.mentionRoles),
+          });
+          return this.deliver(ctx, message);
+        }
+        case "editWebhookMessage":
+          await this.ofWebhook(channelId, w.value.messageId, webhook.id);
+          return this.edit(ctx, w.value.messageId, w.value.message, w.value.updateMask?.paths ?? []);
+        case "deleteWebhookMessage":
+          await this.ofWebhook(channelId, w.value.messageId, webhook.id);
+          return this.remove(ctx, w.value.messageId);
+      }
+    }
     const perms = model.channelPermissions(actorId, channel);
     if (!has(perms, Permission.ViewChannel)) throw missingAccess();
     const ctx: Context = { ownerId, actorId, channelId, model, perms, private: isPrivate(channel), sessions: () => this.options.host.sessionsOf(entry) };
@@ -152,6 +193,11 @@ export class GuildMessages {
         if ((allowed?.repliedUser ?? true) && !message.mentions.includes(referenced.authorId)) message.mentions.push(referenced.authorId);
       }
     }
+    return this.deliver(ctx, message, referenced);
+  }
+
+  /** Stores a new message, then queues its MESSAGE_CREATE and its pushes; answers once stored. */
+  private async deliver(ctx: Context, message: Message, referenced?: Message): Promise<MessageCommandResult> {
     const stored = this.storage(ctx.channelId)
       .insertMessage({ message })
       .then((r) => r.message ?? message);
@@ -380,6 +426,13 @@ export class GuildMessages {
       } else throw invalidField(`attachments.${index}`, "ATTACHMENT_NOT_FOUND: Attachment data not found");
     });
     return result;
+  }
+
+  /** A message the webhook posted; 10008 for any other, as Discord answers. */
+  private async ofWebhook(channelId: bigint, messageId: bigint, webhookId: bigint): Promise<Message> {
+    const message = await this.find(channelId, messageId);
+    if (message.webhookId !== webhookId) throw unknownMessage();
+    return message;
   }
 
   private reactionIntents(ctx: Context): number {

@@ -6,6 +6,7 @@ import { inviteExpired } from "./guild-commands.js";
 import { invalidField, missingAccess, missingPermissions, unknownBan, unknownChannel, unknownGuild, unknownInvite, unknownMember } from "./guild-errors.js";
 import type { GuildHost } from "./guild-host.js";
 import type { GuildMessages } from "./guild-messages.js";
+import { GuildWebhooks } from "./guild-webhooks.js";
 import { isPrivate, type GuildModel } from "@chorus/guild-state/guild-model";
 
 const MAX_MEMBER_PAGE = 1000;
@@ -24,13 +25,15 @@ function requirePermission(model: GuildModel, actorId: bigint, permission: bigin
 }
 
 /** chorus.guild.v1.GuildService on top of the guilds this node holds. */
-export function guildHandlers(host: GuildHost, messages: GuildMessages, nodeInfo: () => NodeInfo): ServiceImpl<typeof GuildService> {
+export function guildHandlers(host: GuildHost, messages: GuildMessages, nodeInfo: () => NodeInfo, webhooks?: GuildWebhooks): ServiceImpl<typeof GuildService> {
   return {
     getStatus: () => ({ node: nodeInfo(), ownedGuilds: host.ownedCount, onlineSessions: host.onlineCount }),
 
     async execute(req) {
       if (req.ownerId === 0n) throw invalidField("owner_id", "Required.");
       if (!req.command) throw invalidField("command", "Required.");
+      // Webhooks live in storage's own table, not in the guild's log: no event to record.
+      if (webhooks && GuildWebhooks.handles(req.command)) return { result: await webhooks.execute(req.ownerId, req.actorId, req.command) };
       const { outcome, seq } = await host.execute(req.ownerId, req.actorId, req.command);
       return { result: outcome.result, seq };
     },

@@ -14,6 +14,7 @@ import { GuildMessages } from "./guild-messages.js";
 import { GuildPush } from "./guild-push.js";
 import { guildHandlers } from "./guild-rpc.js";
 import { invalidField } from "./guild-errors.js";
+import { GuildWebhooks } from "./guild-webhooks.js";
 
 const guildEnvSchema = z.object({
   /** Snowflake worker id (0-31) of the channel and role ids this node mints. */
@@ -43,7 +44,8 @@ export const guildService: ServiceModule = {
     const host = new GuildHost({ instanceId: ctx.instanceId, registry: ctx.registry, clients: ctx.clients, ids, logger: ctx.logger, fanout, users });
     const push = new GuildPush(ctx.clients, ctx.registry, users, ctx.logger);
     const messages = new GuildMessages({ host, clients: ctx.clients, ids, users, fanout, logger: ctx.logger, push });
-    const handlers = guildHandlers(host, messages, () => ctx.nodeInfo());
+    const webhooks = new GuildWebhooks({ host, clients: ctx.clients, fanout, logger: ctx.logger });
+    const handlers = guildHandlers(host, messages, () => ctx.nodeInfo(), webhooks);
     return {
       routes(router) {
         router.service(GuildService, handlers);
