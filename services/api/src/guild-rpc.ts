@@ -89,6 +89,11 @@ export function guildRpcRoutes(accounts: Accounts, guilds: Guilds) {
             case "deleteEmoji":
               // An emoji's image is the edge's to store and delete along with it.
               throw new InvalidFieldsError([fieldError("command", "BASE_TYPE_CHOICES", `${command.case} goes through EmojiService`)]);
+            case "createWebhook":
+            case "modifyWebhook":
+            case "deleteWebhook":
+              // Names, avatars and tokens are checked (and tokens minted) by WebhookService.
+              throw new InvalidFieldsError([fieldError("command", "BASE_TYPE_CHOICES", "webhooks go through WebhookService")]);
             case "createBan":
             case "addRecipient":
               await guilds.requireUsers([command.value.userId]);

@@ -47,6 +47,11 @@ function checkedCommand(command: MessageCommand["command"], channelId: bigint): 
       // RemoveAllReactions without an emoji removes them all.
       if (command.value.emoji !== undefined) command.value.emoji = normalizeEmoji(command.value.emoji);
       return { command };
+    case "sendWebhookMessage":
+    case "editWebhookMessage":
+    case "deleteWebhookMessage":
+      // A webhook's messages go through WebhookService (its token, its rules).
+      throw new InvalidFieldsError([fieldError("command", "BASE_TYPE_CHOICES", "webhook messages go through WebhookService")]);
     case undefined:
       throw required("command");
     default:

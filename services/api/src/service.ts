@@ -11,6 +11,7 @@ import { ApplicationService } from "@chorus/contracts/chorus/api/v1/applications
 import { RelationshipService } from "@chorus/contracts/chorus/api/v1/relationships_pb";
 import { MessageService } from "@chorus/contracts/chorus/api/v1/messages_pb";
 import { NotificationService } from "@chorus/contracts/chorus/api/v1/notifications_pb";
+import { WebhookService } from "@chorus/contracts/chorus/api/v1/webhooks_pb";
 import { startHttpEdge } from "./http-edge.js";
 import { serverInfoRoutes } from "./server-info.js";
 import { accountRoutes } from "./account-rpc.js";
@@ -28,6 +29,8 @@ import { messageRpcRoutes } from "./message-rpc.js";
 import { Messages } from "./messages/messages.js";
 import { notificationRoutes } from "./notification-rpc.js";
 import { Notifications } from "./notifications/notifications.js";
+import { webhookRpcRoutes } from "./webhook-rpc.js";
+import { Webhooks } from "./webhooks/webhooks.js";
 import { ATTACHMENT_LIMITS, AttachmentFiles } from "./attachments/attachment-files.js";
 import { Emojis } from "./emojis/emojis.js";
 import { emojiRpcRoutes } from "./emoji-rpc.js";
@@ -51,7 +54,7 @@ const apiEnvSchema = z.object({
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService, AccountService, GuildService, ApplicationService, ApplicationCommandService, RelationshipService, MessageService, NotificationService],
+  contracts: [ServerService, AccountService, GuildService, ApplicationService, ApplicationCommandService, RelationshipService, MessageService, NotificationService, WebhookService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
     // The process id tells apart api processes that share a worker id; a rare collision
@@ -85,6 +88,8 @@ export const apiService: ServiceModule = {
     const emojiService = emojiRpcRoutes(accounts, emojis);
     const notifications = new Notifications(ctx.clients);
     const notificationService = notificationRoutes(accounts, notifications);
+    const webhooks = new Webhooks(ctx.clients, guilds, messages, ids);
+    const webhookService = webhookRpcRoutes(accounts, webhooks);
     const routes = (router: ConnectRouter) => {
       serverInfo(router);
       accountService(router);
@@ -95,12 +100,13 @@ export const apiService: ServiceModule = {
       messageService(router);
       notificationService(router);
       emojiService(router);
+      webhookService(router);
     };
     const edge = await startHttpEdge(ctx, {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, applications, commands, relationships, messages, attachments, notifications, emojis, logger: ctx.logger },
+      discord: { accounts, guilds, applications, commands, relationships, messages, attachments, notifications, emojis, webhooks, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

@@ -9,6 +9,8 @@ import type { Messages } from "../messages/messages.js";
 import type { AttachmentFiles } from "../attachments/attachment-files.js";
 import type { Notifications } from "../notifications/notifications.js";
 import type { Emojis } from "../emojis/emojis.js";
+import type { Webhooks } from "../webhooks/webhooks.js";
+import type { TokenWebhookHandler } from "./token-webhooks.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
@@ -21,6 +23,7 @@ import { messageRoutes } from "./routes/messages.js";
 import { oauth2Routes } from "./routes/oauth2.js";
 import { relationshipRoutes } from "./routes/relationships.js";
 import { userRoutes } from "./routes/users.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export interface DiscordApiDependencies {
   accounts: Accounts;
@@ -32,6 +35,9 @@ export interface DiscordApiDependencies {
   attachments: AttachmentFiles;
   notifications: Notifications;
   emojis: Emojis;
+  webhooks: Webhooks;
+  /** Interaction follow-ups under /webhooks/:id/:token (left undefined until interactions land). */
+  tokenWebhooks?: TokenWebhookHandler;
   logger: Logger;
 }
 
@@ -67,6 +73,7 @@ export function discordApi(deps: DiscordApiDependencies, mesh?: { registry: Serv
     await app.register(guildApiRoutes(deps));
     await app.register(emojiRoutes(deps));
     await app.register(messageRoutes(deps));
+    await app.register(webhookRoutes(deps));
     await app.register(relationshipRoutes(deps.accounts, deps.relationships));
     await app.register(deviceRoutes(deps.accounts, deps.notifications));
     await app.register(applicationRoutes(deps.accounts, deps.applications));

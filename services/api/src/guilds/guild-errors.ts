@@ -48,10 +48,13 @@ export const DISCORD_MESSAGES: Readonly<Record<number, string>> = {
   [Codes.MaximumNumberOfReactionsReached]: "Maximum number of reactions reached (20)",
   [Codes.ReactionWasBlocked]: "Reaction was blocked",
   [Codes.OneOfTheMessagesProvidedWasTooOldForBulkDelete]: "You can only bulk delete messages that are under 14 days old.",
+  [Codes.UnknownWebhook]: "Unknown Webhook",
+  [Codes.InvalidWebhookToken]: "Invalid Webhook Token",
+  [Codes.MaximumNumberOfWebhooksReached]: "Maximum number of webhooks reached (15)",
 };
 
 /** The Connect codes a guild refusal can have, by what the Discord edge answers for them. */
-export type GuildErrorCode = Code.NotFound | Code.PermissionDenied | Code.FailedPrecondition | Code.AlreadyExists;
+export type GuildErrorCode = Code.NotFound | Code.PermissionDenied | Code.FailedPrecondition | Code.AlreadyExists | Code.Unauthenticated;
 
 /**
  * A guild request the guild service (or the edge's own checks) refused for a reason a client
@@ -71,8 +74,10 @@ export class GuildRequestError extends Error {
   }
 
   /** Discord's HTTP status for it. */
-  get status(): 400 | 403 | 404 {
+  get status(): 400 | 401 | 403 | 404 {
     if (this.code === Code.NotFound) return 404;
+    // A wrong webhook token (50027): the token is the credential.
+    if (this.code === Code.Unauthenticated) return 401;
     if (this.code === Code.PermissionDenied) return 403;
     return 400;
   }
@@ -147,6 +152,7 @@ export function fromGuildServiceError(err: unknown): unknown {
     case Code.PermissionDenied:
     case Code.FailedPrecondition:
     case Code.AlreadyExists:
+    case Code.Unauthenticated:
       return new GuildRequestError(err.code, reason.code, DISCORD_MESSAGES[reason.code] ?? err.rawMessage);
     default:
       return err;

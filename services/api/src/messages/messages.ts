@@ -101,9 +101,9 @@ export class Messages {
     const c = command.command;
     if (!this.files || !c) return [];
     let messageIds: readonly bigint[];
-    if (c.case === "deleteMessage") messageIds = [c.value.messageId ?? 0n];
+    if (c.case === "deleteMessage" || c.case === "deleteWebhookMessage") messageIds = [c.value.messageId ?? 0n];
     else if (c.case === "bulkDeleteMessages") messageIds = c.value.messageIds ?? [];
-    else if (c.case === "editMessage" && c.value.updateMask?.paths?.includes("attachments")) messageIds = [c.value.messageId ?? 0n];
+    else if ((c.case === "editMessage" || c.case === "editWebhookMessage") && c.value.updateMask?.paths?.includes("attachments")) messageIds = [c.value.messageId ?? 0n];
     else return [];
     const messages = await Promise.all(messageIds.map((id) => this.stored(channelId, id)));
     return messages.flatMap((m) => m?.attachments.map((a) => a.id) ?? []);
@@ -163,6 +163,13 @@ export class Messages {
   async get(actorId: bigint, channelId: bigint, messageId: bigint): Promise<Message> {
     await this.requireHistory(actorId, channelId);
     return this.read(channelId, messageId, actorId);
+  }
+
+  /** A message a webhook posted (no permission check: the webhook's token is); 10008 for any other. */
+  async ofWebhook(channelId: bigint, messageId: bigint, webhookId: bigint): Promise<Message> {
+    const message = await this.read(channelId, messageId, 0n);
+    if (message.webhookId !== webhookId) throw unknownMessage();
+    return message;
   }
 
   /** The channel's pinned messages, most recently pinned first (none without READ_MESSAGE_HISTORY). */
