@@ -33,3 +33,6 @@ declare module "discord-api-spec/zod" {
 declare module "discord-api-spec/zod" {
   export const MessageAttachmentResponseSchema: import("zod/mini").ZodMiniType;
 }
+declare module "discord-api-spec/zod" {
+  export const GuildIncomingWebhookResponseSchema: import("zod/mini").ZodMiniType;
+}

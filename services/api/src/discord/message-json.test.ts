@@ -162,6 +162,15 @@ describe("Discord JSON of messages", () => {
     assert.deepEqual(json.interaction_metadata, hooked.interactionMetadata);
   });
 
+  it("a channel webhook's message: the webhook is the author, no account looked up", () => {
+    const hookId = 1300000000000000077n;
+    const hooked = create(MessageSchema, { id: messageId + 4n, channelId, guildId, authorId: hookId, webhookId: hookId, content: "hook", authorUsernameOverride: "Herald", mentions: [authorId] });
+    assert.deepEqual(usersOfMessage(hooked), [authorId], "only the mentions need accounts");
+    const json = discordMessage(hooked, lookup);
+    assertMatches(MessageResponseSchema, json, "a webhook's message");
+    assert.deepEqual([json.author.id, json.author.username, json.author.discriminator, json.author.bot, json.author.avatar], [String(hookId), "Herald", "0000", true, null]);
+  });
+
   it("MESSAGE_CONTENT: withheld from other apps, except their own messages, mentions and DMs", () => {
     const other = 1300000000000000099n;
     assert.deepEqual(withheldContentFields(message, other), MESSAGE_CONTENT_FIELDS);
