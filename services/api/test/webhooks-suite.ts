@@ -159,6 +159,19 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
         assert.deepEqual(await ok(200, undefined, "GET", `/guilds/${guildId}/webhooks`, { token: alice.token }), []);
       });
 
+      it("limits: 15 per channel (30007), none in a category (50024) or a DM (50003)", async () => {
+        const alice = await register();
+        const bob = await register();
+        const { guildId, general } = await guildWith(alice, bob);
+        for (let i = 0; i < 15; i++) await webhook(200, "POST", `/channels/${general}/webhooks`, { token: alice.token, body: { name: `hook ${i}` } });
+        await fails(400, Codes.MaximumNumberOfWebhooksReached, "POST", `/channels/${general}/webhooks`, { token: alice.token, body: { name: "one too many" } });
+        const channels = await ok(200, undefined, "GET", `/guilds/${guildId}/channels`, { token: alice.token });
+        const category = channels.find((c: { type: number }) => c.type === 4).id as string;
+        await fails(400, Codes.CannotExecuteActionOnThisChannelType, "POST", `/channels/${category}/webhooks`, { token: alice.token, body: { name: "no" } });
+        const dm = await ok(200, undefined, "POST", "/users/@me/channels", { token: alice.token, body: { recipient_id: bob.id } });
+        await fails(400, Codes.CannotExecuteActionOnDMChannel, "POST", `/channels/${dm.id}/webhooks`, { token: alice.token, body: { name: "no" } });
+      });
+
       it("execute: overrides, ?wait=true, 204 without, mentions per allowed_mentions, files, the link-button rule", async () => {
         const alice = await register();
         const bob = await register();
