@@ -21,6 +21,9 @@ import { Guilds } from "./guilds/guilds.js";
 import { applicationRoutes } from "./application-rpc.js";
 import { Applications } from "./applications/applications.js";
 import { ApplicationCommands } from "./applications/commands.js";
+import { CommandStorageService } from "@chorus/contracts/chorus/storage/v1/commands_pb";
+import { Interactions } from "./interactions/interactions.js";
+import { storedCommands } from "./interactions/command-options.js";
 import { commandRpcRoutes } from "./command-rpc.js";
 import { ApplicationCommandService } from "@chorus/contracts/chorus/api/v1/commands_pb";
 import { relationshipRoutes } from "./relationship-rpc.js";
@@ -70,6 +73,14 @@ export const apiService: ServiceModule = {
     const applicationService = applicationRoutes(accounts, applications);
     const commands = new ApplicationCommands(ctx.clients, ids, applications, guilds);
     const commandService = commandRpcRoutes(accounts, commands);
+    const interactions = new Interactions(
+      ctx.clients,
+      accounts,
+      guilds,
+      applications,
+      storedCommands(async (applicationId, commandId) => (await ctx.clients.client(CommandStorageService, applicationId).getApplicationCommand({ applicationId, commandId })).command),
+      ctx.logger,
+    );
     const relationshipService = relationshipRoutes(accounts, relationships);
     // The edge's own address is known once it listens (port 0 picks one).
     let edgeUrl = `http://${config.CHORUS_HTTP_HOST}:${config.CHORUS_HTTP_PORT}`;
@@ -106,7 +117,7 @@ export const apiService: ServiceModule = {
       host: config.CHORUS_HTTP_HOST,
       port: config.CHORUS_HTTP_PORT,
       routes,
-      discord: { accounts, guilds, applications, commands, relationships, messages, attachments, notifications, emojis, webhooks, logger: ctx.logger },
+      discord: { accounts, guilds, applications, commands, relationships, messages, attachments, notifications, emojis, webhooks, interactions, tokenWebhooks: interactions, logger: ctx.logger },
     });
     const address = edge.server.address();
     const port = typeof address === "object" && address ? address.port : config.CHORUS_HTTP_PORT;

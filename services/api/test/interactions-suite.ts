@@ -9,6 +9,14 @@ import { verifyKey } from "discord-interactions";
 import { PrivateApplicationResponseSchema } from "discord-api-spec/zod";
 import { assertFormErrors, assertMatches, formErrorCodes, httpCall, type CallOptions } from "./discord-http.js";
 import { startInteractionEndpoint, type InteractionEndpoint } from "./interaction-endpoint.js";
+import { REST } from "@discordjs/rest";
+import { ActionRowBuilder, Client, Events, GatewayIntentBits as G, MessageFlags, ModalBuilder, Routes, StringSelectMenuBuilder, TextInputBuilder, TextInputStyle, type Interaction } from "discord.js";
+import { waitFor } from "@chorus/testing";
+import { GatewayListener } from "./gateway-listener.js";
+
+/** How the suite configures the guild nodes: interactions live 6 s and fail after 2 s unanswered. */
+export const INTERACTION_ENV = { CHORUS_INTERACTION_TTL_SECONDS: "6", CHORUS_INTERACTION_DEADLINE_MS: "2000" };
+const PERSON_INTENTS = G.Guilds | G.GuildMessages | G.MessageContent;
 
 export interface ChorusUnderTest {
   /** Base URL of the api's HTTP edge. */
@@ -48,6 +56,219 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body as { id: string; verify_key: string };
     }
+
+    /** A guild of `owner` with `member` in it, and an application whose bot the owner added. */
+    async function scene() {
+      const owner = await register();
+      const member = await register();
+      const guild = await call("POST", "/guilds", { token: owner.token, body: { name: `G ${freshName()}` } });
+      assert.equal(guild.status, 201, JSON.stringify(guild.body));
+      const guildId = guild.body.id as string;
+      const channels = await call("GET", `/guilds/${guildId}/channels`, { token: owner.token });
+      const channelId = (channels.body as { id: string; type: number; name: string }[]).find((c) => c.type === 0)!.id;
+      const invite = await call("POST", `/channels/${channelId}/invites`, { token: owner.token, body: {} });
+      assert.equal((await call("POST", `/invites/${invite.body.code}`, { token: member.token })).status, 200);
+      const app = await createApplication(owner.token);
+      const bot = await call("POST", `/applications/${app.id}/bot`, { token: owner.token });
+      const permissions = String((1n << 10n) | (1n << 11n) | (1n << 16n));
+      const added = await call("POST", `/oauth2/authorize?client_id=${app.id}&scope=bot&permissions=${permissions}`, {
+        token: owner.token,
+        body: { guild_id: guildId, permissions, authorize: true },
+      });
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+      return { owner, member, guildId, channelId, app, botToken: bot.body.token as string };
+    }
+
+    const invoke = (token: string, body: Record<string, unknown>) => call("POST", "/interactions", { token, body });
+
+    describe("over the gateway, to a discord.js bot", () => {
+      let s: Awaited<ReturnType<typeof scene>>;
+      let client: Client;
+      let ownerSession: GatewayListener;
+      let memberSession: GatewayListener;
+      const commandIds = new Map<string, string>();
+      const tokens = new Map<string, { id: string; token: string }>();
+      const failures: unknown[] = [];
+
+      before(async () => {
+        s = await scene();
+        // The bot registers its guild commands through @discordjs/rest.
+        const rest = new REST({ api: `${chorus.httpUrl}/api`, version: "10" }).setToken(s.botToken);
+        const registered = (await rest.put(Routes.applicationGuildCommands(s.app.id, s.guildId), {
+          body: [
+            { name: "pick", description: "Pick flavors", options: [{ type: 3, name: "mood", description: "Mood", required: true, choices: [{ name: "Happy", value: "happy" }, { name: "Calm", value: "calm" }] }] },
+            { name: "secret", description: "Whisper" },
+            { name: "later", description: "Deferred" },
+            { name: "form", description: "A modal" },
+            { name: "silent", description: "Never answered" },
+            { name: "find", description: "Autocomplete", options: [{ type: 3, name: "query", description: "Query", autocomplete: true }] },
+          ],
+        })) as { id: string; name: string }[];
+        for (const c of registered) commandIds.set(c.name, c.id);
+        client = new Client({ intents: [G.Guilds], rest: { api: `${chorus.httpUrl}/api`, version: "10" } });
+        client.on(Events.InteractionCreate, async (interaction: Interaction) => {
+          try {
+            if (interaction.isChatInputCommand()) {
+              tokens.set(interaction.commandName, { id: interaction.id, token: interaction.token });
+              if (interaction.commandName === "pick") {
+                const menu = new StringSelectMenuBuilder()
+                  .setCustomId("flavors")
+                  .setMinValues(1)
+                  .setMaxValues(2)
+                  .addOptions({ label: "Vanilla", value: "vanilla" }, { label: "Mango", value: "mango" }, { label: "Cherry", value: "cherry" });
+                await interaction.reply({ content: `Mood ${interaction.options.getString("mood")}: choose`, components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu)] });
+              } else if (interaction.commandName === "secret") {
+                await interaction.reply({ content: "only you", flags: MessageFlags.Ephemeral });
+              } else if (interaction.commandName === "later") {
+                await interaction.deferReply();
+              } else if (interaction.commandName === "form") {
+                const modal = new ModalBuilder().setCustomId("survey").setTitle("Survey");
+                modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(new TextInputBuilder().setCustomId("answer").setLabel("Answer").setStyle(TextInputStyle.Short)));
+                await interaction.showModal(modal);
+              }
+            } else if (interaction.isStringSelectMenu()) {
+              tokens.set("flavors", { id: interaction.id, token: interaction.token });
+              await interaction.update({ content: `You chose ${interaction.values.join(" and ")}`, components: [] });
+            } else if (interaction.isModalSubmit()) {
+              await interaction.reply({ content: `Thanks: ${interaction.fields.getTextInputValue("answer")}` });
+            } else if (interaction.isAutocomplete()) {
+              const typed = interaction.options.getFocused();
+              await interaction.respond([{ name: `${typed}-1`, value: `${typed}-1` }]);
+            }
+          } catch (err) {
+            failures.push(err);
+          }
+        });
+        await client.login(s.botToken);
+        await waitFor("discord.js ready", () => client.isReady(), 30_000);
+        ownerSession = await GatewayListener.connect(chorus.gatewayUrl, s.owner.token, PERSON_INTENTS);
+        memberSession = await GatewayListener.connect(chorus.gatewayUrl, s.member.token, PERSON_INTENTS);
+      });
+      after(async () => {
+        ownerSession?.close();
+        memberSession?.close();
+        await client?.destroy();
+      });
+
+      const command = (name: string, options?: unknown[], nonce = `n-${name}-${++serial}`) =>
+        invoke(s.owner.token, { type: 2, application_id: s.app.id, channel_id: s.channelId, guild_id: s.guildId, nonce, data: { id: commandIds.get(name), name, type: 1, ...(options ? { options } : {}) } });
+
+      it("a slash command, a select menu of two choices and UPDATE_MESSAGE reaching the person's session as MESSAGE_UPDATE", async () => {
+        const res = await command("pick", [{ name: "mood", type: 3, value: "happy" }], "pick-nonce");
+        assert.equal(res.status, 204, JSON.stringify(res.body));
+        const created = await ownerSession.next("the bot's reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "Mood happy: choose");
+        assert.equal(created.d.type, 20);
+        assert.equal(created.d.author.id, s.app.id);
+        assert.equal(created.d.application_id, s.app.id);
+        assert.equal(created.d.interaction_metadata.user.id, s.owner.id);
+        assert.equal(created.d.components[0].components[0].custom_id, "flavors");
+        await ownerSession.next("INTERACTION_SUCCESS", (d) => d.t === "INTERACTION_SUCCESS" && d.d.nonce === "pick-nonce");
+        // The member sees the (non-ephemeral) reply too: it fans out like any message.
+        await memberSession.next("the reply at the member", (d) => d.t === "MESSAGE_CREATE" && d.d.id === created.d.id);
+
+        const chosen = await invoke(s.owner.token, {
+          type: 3,
+          application_id: s.app.id,
+          channel_id: s.channelId,
+          guild_id: s.guildId,
+          message_id: created.d.id,
+          data: { component_type: 3, custom_id: "flavors", values: ["vanilla", "cherry"] },
+        });
+        assert.equal(chosen.status, 204, JSON.stringify(chosen.body));
+        const updated = await ownerSession.next("MESSAGE_UPDATE", (d) => d.t === "MESSAGE_UPDATE" && d.d.id === created.d.id);
+        assert.equal(updated.d.content, "You chose vanilla and cherry");
+        assert.deepEqual(updated.d.components, []);
+        assert.deepEqual(failures, []);
+
+        // The component interaction's token is single-use for the initial response.
+        const used = tokens.get("flavors")!;
+        const again = await call("POST", `/interactions/${used.id}/${used.token}/callback`, { body: { type: 6 } });
+        assert.equal(again.status, 400, JSON.stringify(again.body));
+        assert.equal(again.body.code, 40060);
+        assert.equal(again.body.message, "Interaction has already been acknowledged.");
+      });
+
+      it("refuses invalid components, values outside the options or bounds, messages of another application, and bad command options, naming the field", async () => {
+        const reply = await command("pick", [{ name: "mood", type: 3, value: "calm" }]);
+        assert.equal(reply.status, 204);
+        const message = await ownerSession.next("the reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "Mood calm: choose");
+        const select = (data: Record<string, unknown>, messageId = message.d.id) =>
+          invoke(s.owner.token, { type: 3, application_id: s.app.id, channel_id: s.channelId, message_id: messageId, data: { component_type: 3, custom_id: "flavors", ...data } });
+        assert.deepEqual(formErrorCodes((await select({ values: ["vanilla", "durian"] })).body.errors), { "data.values.1": "COMPONENT_SELECT_INVALID_VALUE" });
+        assert.deepEqual(formErrorCodes((await select({ values: ["vanilla", "mango", "cherry"] })).body.errors), { "data.values": "BASE_TYPE_BAD_LENGTH" });
+        assert.deepEqual(formErrorCodes((await select({ custom_id: "nope", values: ["mango"] })).body.errors), { "data.custom_id": "COMPONENT_NOT_FOUND" });
+        // A message the person wrote is not the application's.
+        const own = await call("POST", `/channels/${s.channelId}/messages`, { token: s.owner.token, body: { content: "mine" } });
+        assertFormErrors(await select({ values: ["mango"] }, own.body.id), { message_id: "INTERACTION_APPLICATION_MISMATCH" });
+        // Command options checked against the registered command.
+        assert.deepEqual(formErrorCodes((await command("pick", [{ name: "mood", type: 3, value: "angry" }])).body.errors), { "data.options.0.value": "BASE_TYPE_CHOICES" });
+        assert.deepEqual(formErrorCodes((await command("pick")).body.errors), { "data.options": "APPLICATION_COMMAND_OPTION_REQUIRED" });
+        assert.deepEqual(formErrorCodes((await command("pick", [{ name: "colour", type: 3, value: "x" }])).body.errors), { "data.options.0.name": "APPLICATION_COMMAND_OPTION_UNKNOWN" });
+        assert.deepEqual(formErrorCodes((await invoke(s.owner.token, { type: 2, application_id: s.app.id, channel_id: s.channelId, data: { id: "12345", name: "pick" } })).body.errors), { "data.id": "APPLICATION_COMMAND_UNKNOWN" });
+        assert.deepEqual(failures, []);
+      });
+
+      it("an ephemeral reply reaches only the invoking person", async () => {
+        assert.equal((await command("secret")).status, 204);
+        const secret = await ownerSession.next("the ephemeral reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "only you");
+        assert.equal(secret.d.flags & 64, 64);
+        // A later message reaches the member; the ephemeral one never did.
+        const later = await call("POST", `/channels/${s.channelId}/messages`, { token: s.owner.token, body: { content: "after the secret" } });
+        await memberSession.next("the later message", (d) => d.t === "MESSAGE_CREATE" && d.d.id === later.body.id);
+        assert.ok(!memberSession.dispatches.some((d) => d.d?.id === secret.d.id), "the member got the ephemeral message");
+        // Not stored in the channel.
+        const history = await call("GET", `/channels/${s.channelId}/messages?limit=20`, { token: s.owner.token });
+        assert.ok(!(history.body as { id: string }[]).some((m) => m.id === secret.d.id));
+      });
+
+      it("a modal and its submission, and autocomplete choices to the person's session", async () => {
+        assert.equal((await command("form", undefined, "form-nonce")).status, 204);
+        const modal = await ownerSession.next("INTERACTION_MODAL_CREATE", (d) => d.t === "INTERACTION_MODAL_CREATE" && d.d.nonce === "form-nonce");
+        assert.equal(modal.d.custom_id, "survey");
+        assert.equal(modal.d.title, "Survey");
+        const submitted = await invoke(s.owner.token, {
+          type: 5,
+          application_id: s.app.id,
+          channel_id: s.channelId,
+          data: { custom_id: "survey", components: [{ type: 1, components: [{ type: 4, custom_id: "answer", value: "forty-two" }] }] },
+        });
+        assert.equal(submitted.status, 204, JSON.stringify(submitted.body));
+        await ownerSession.next("the modal's answer", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "Thanks: forty-two");
+
+        const auto = await invoke(s.owner.token, {
+          type: 4,
+          application_id: s.app.id,
+          channel_id: s.channelId,
+          nonce: "auto-nonce",
+          data: { id: commandIds.get("find"), name: "find", type: 1, options: [{ name: "query", type: 3, value: "ch", focused: true }] },
+        });
+        assert.equal(auto.status, 204, JSON.stringify(auto.body));
+        const choices = await ownerSession.next("autocomplete choices", (d) => d.t === "APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE" && d.d.nonce === "auto-nonce");
+        assert.deepEqual(choices.d.choices, [{ name: "ch-1", value: "ch-1" }]);
+        assert.deepEqual(failures, []);
+      });
+
+      it("an interaction nobody answers fails visibly (INTERACTION_FAILURE); a reused token is 40060, an expired or forged one 10062", async () => {
+        assert.equal((await command("silent", undefined, "silent-nonce")).status, 204);
+        const failure = await ownerSession.next("INTERACTION_FAILURE", (d) => d.t === "INTERACTION_FAILURE" && d.d.nonce === "silent-nonce");
+        assert.ok(failure.d.id);
+
+        assert.equal((await command("later")).status, 204);
+        const { id: interactionId, token } = await waitFor("the deferred interaction", () => tokens.get("later"));
+        await ownerSession.next("the deferral's INTERACTION_SUCCESS", (d) => d.t === "INTERACTION_SUCCESS" && d.d.id === interactionId);
+        const reused = await call("POST", `/interactions/${interactionId}/${token}/callback`, { body: { type: 4, data: { content: "again" } } });
+        assert.equal(reused.status, 400, JSON.stringify(reused.body));
+        assert.equal(reused.body.code, 40060);
+        const forged = await call("POST", `/interactions/${interactionId}/${token.slice(0, -4)}AAAA/callback`, { body: { type: 4, data: { content: "forged" } } });
+        assert.equal(forged.status, 404, JSON.stringify(forged.body));
+        assert.equal(forged.body.code, 10062);
+        // Past its lifetime (6 s in this suite) the token is unknown.
+        await new Promise((resolve) => setTimeout(resolve, 6500));
+        const expired = await call("POST", `/interactions/${interactionId}/${token}/callback`, { body: { type: 4, data: { content: "late" } } });
+        assert.equal(expired.status, 404, JSON.stringify(expired.body));
+        assert.equal(expired.body.code, 10062);
+      });
+    });
 
     describe("interactions endpoint", () => {
       it("is saved once a signed PING is answered with PONG (and a forged one refused); the private key is never shown", async () => {

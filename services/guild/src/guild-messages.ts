@@ -33,6 +33,8 @@ const MAX_PINS = 50;
 const BULK_DELETE_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
 const DISCORD_EPOCH_MS = 1420070400000n;
 const MESSAGE_TYPE_REPLY = 19;
+/** Discord's EPHEMERAL message flag. */
+const EPHEMERAL = 64;
 /** Distinct emojis one message may carry. */
 const MAX_REACTION_EMOJIS = 20;
 
@@ -151,7 +153,54 @@ export class GuildMessages {
 
   // --- commands ---------------------------------------------------------------------------
 
-  private async send(ctx: Context, draft: Message | undefined, allowed: AllowedMentions | undefined, slowmodeSeconds: number): Promise<MessageCommandResult> {
+  /**
+   * A message an application posts (or edits) in answer to an interaction, as its bot: the
+   * person's interaction stands for the bot's right to answer, so the bot's member permissions
+   * are not checked (it still mentions only what it may). `ephemeral`: not stored, delivered
+   * as MESSAGE_CREATE to that user's sessions only (Discord's flag 64).
+   */
+  async applicationMessage(
+    ownerId: bigint,
+    channelId: bigint,
+    applicationId: bigint,
+    action: { send: Message; ephemeralTo?: bigint } | { edit: { messageId: bigint; message: Message; paths: readonly string[] } },
+  ): Promise<Message> {
+    const entry = await this.options.host.entry(ownerId);
+    const model = entry.model;
+    const channel = model.deleted ? undefined : model.channels.get(channelId);
+    if (!channel) throw unknownChannel();
+    const perms = model.channelPermissions(applicationId, channel) | Permission.ViewChannel | Permission.SendMessages | Permission.ReadMessageHistory;
+    const ctx: Context = { ownerId, actorId: applicationId, channelId, model, perms, private: isPrivate(channel), sessions: () => this.options.host.sessionsOf(entry) };
+    if ("edit" in action) {
+      const result = await this.edit(ctx, action.edit.messageId, action.edit.message, action.edit.paths);
+      return result.result.value as Message;
+    }
+    const overrides = { type: action.send.type, applicationId: action.send.applicationId, interactionMetadata: action.send.interactionMetadata, webhookId: action.send.webhookId };
+    if (action.ephemeralTo !== undefined) return this.ephemeral(ctx, action.send, overrides, action.ephemeralTo);
+    const result = await this.send(ctx, action.send, undefined, 0, overrides);
+    return result.result.value as Message;
+  }
+
+  /** An ephemeral message: minted and delivered to one user, never stored. */
+  private async ephemeral(ctx: Context, draft: Message, overrides: Partial<Message>, userId: bigint): Promise<Message> {
+    const message = create(MessageSchema, { ...draft, ...overrides, id: this.options.ids.next(), channelId: ctx.channelId, guildId: ctx.private ? 0n : ctx.ownerId, authorId: ctx.actorId, pinned: false });
+    message.flags |= EPHEMERAL;
+    this.publishTo(ctx, `m:${message.id}:ephemeral`, "MESSAGE_CREATE", message, userId);
+    return message;
+  }
+
+  /** MESSAGE_CREATE / MESSAGE_UPDATE of a message only `userId` sees (an ephemeral one). */
+  publishTo(ctx: Pick<Context, "ownerId" | "private" | "model">, deliveryId: string, event: string, message: Message, userId: bigint): void {
+    const jobs = (async (): Promise<FanoutJob[]> => {
+      const users: UserLookup = await this.options.users.lookup(usersOfMessage(message));
+      const data = { ...discordMessage(message, users), ...(ctx.private ? {} : { guild_id: String(ctx.ownerId) }) };
+      const dispatch: Dispatch = { event, data: json(data), intents: 0, channelId: 0n, userIds: [userId], toOnlineMembers: false };
+      return [{ ownerId: ctx.ownerId, guildSeq: ctx.model.seq, deliveryId, dispatch, sessions: [] }];
+    })();
+    this.options.fanout.enqueue(ctx.ownerId, jobs);
+  }
+
+  private async send(ctx: Context, draft: Message | undefined, allowed: AllowedMentions | undefined, slowmodeSeconds: number, overrides: Partial<Message> = {}): Promise<MessageCommandResult> {
     if (!has(ctx.perms, Permission.SendMessages)) throw missingPermissions();
     if (!draft) throw invalidField("message", "Required.");
     // Files need ATTACH_FILES too (the api stored them and describes them in full).
@@ -169,6 +218,7 @@ export class GuildMessages {
       mentions: [...new Set(draft.mentions)],
       mentionRoles: this.mentionableRoles(ctx, draft.mentionRoles),
       mentionEveryone: draft.mentionEveryone && has(ctx.perms, Permission.MentionEveryone),
+      ...overrides,
     });
     let referenced: Message | undefined;
     const reference = draft.messageReference;

@@ -3,7 +3,9 @@ import type { User } from "@chorus/contracts/chorus/chat/v1/user_pb";
 import { AccountStorageService } from "@chorus/contracts/chorus/storage/v1/accounts_pb";
 import { UserCache } from "@chorus/discord-json/user-cache";
 import { z } from "zod";
-import { loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
+import { env, loadConfig, meshEnvSchema, type ServiceModule } from "@chorus/mesh";
+import { InteractionService } from "@chorus/contracts/chorus/guild/v1/interactions_pb";
+import { GuildInteractions } from "./guild-interactions.js";
 import type { MeshClients } from "@chorus/mesh";
 import { SnowflakeGenerator } from "@chorus/snowflake";
 import { GuildService } from "@chorus/contracts/chorus/guild/v1/guild_pb";
@@ -19,6 +21,10 @@ import { GuildWebhooks } from "./guild-webhooks.js";
 const guildEnvSchema = z.object({
   /** Snowflake worker id (0-31) of the channel and role ids this node mints. */
   CHORUS_WORKER_ID: meshEnvSchema.shape.CHORUS_WORKER_ID,
+  /** How long an interaction's token lives (Discord: 15 minutes). */
+  CHORUS_INTERACTION_TTL_SECONDS: env.positiveInt(900),
+  /** How long an application has for an interaction's initial response before it fails (Discord: 3 s). */
+  CHORUS_INTERACTION_DEADLINE_MS: env.positiveInt(3000),
 });
 
 /** Reads an account from account storage; undefined when there is none. */
@@ -34,7 +40,7 @@ async function fetchUser(clients: MeshClients, userId: bigint): Promise<User | u
 /** The guild service module: its contract handlers, started by main.ts or the embedded launcher. */
 export const guildService: ServiceModule = {
   name: "guild",
-  contracts: [GuildService, GuildNotificationService],
+  contracts: [GuildService, GuildNotificationService, InteractionService],
   async start(ctx) {
     const config = loadConfig(guildEnvSchema, ctx.env);
     // The process id tells apart guild processes sharing a worker id (ids stay unique per process).
@@ -46,6 +52,16 @@ export const guildService: ServiceModule = {
     const messages = new GuildMessages({ host, clients: ctx.clients, ids, users, fanout, logger: ctx.logger, push });
     const webhooks = new GuildWebhooks({ host, clients: ctx.clients, fanout, logger: ctx.logger });
     const handlers = guildHandlers(host, messages, () => ctx.nodeInfo(), webhooks);
+    const interactions = new GuildInteractions({
+      host,
+      clients: ctx.clients,
+      ids,
+      users,
+      fanout,
+      messages,
+      logger: ctx.logger,
+      times: { lifetimeMs: config.CHORUS_INTERACTION_TTL_SECONDS * 1000, responseDeadlineMs: config.CHORUS_INTERACTION_DEADLINE_MS },
+    });
     return {
       routes(router) {
         router.service(GuildService, handlers);
@@ -56,8 +72,14 @@ export const guildService: ServiceModule = {
             return { seq: await host.putMemberNotifications(settings) };
           },
         });
+        router.service(InteractionService, {
+          createInteraction: (req) => interactions.create(req),
+          respondInteraction: (req) => interactions.respond(req),
+          interactionWebhook: (req) => interactions.webhook(req),
+        });
       },
       async stop() {
+        interactions.close();
         host.close();
       },
     };

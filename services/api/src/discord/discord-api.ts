@@ -10,7 +10,9 @@ import type { AttachmentFiles } from "../attachments/attachment-files.js";
 import type { Notifications } from "../notifications/notifications.js";
 import type { Emojis } from "../emojis/emojis.js";
 import type { Webhooks } from "../webhooks/webhooks.js";
+import type { Interactions } from "../interactions/interactions.js";
 import type { TokenWebhookHandler } from "./token-webhooks.js";
+import { interactionRoutes } from "./routes/interactions.js";
 import { httpStatusError, toDiscordError } from "./errors.js";
 import { applicationRoutes } from "./routes/applications.js";
 import { authRoutes } from "./routes/auth.js";
@@ -36,7 +38,8 @@ export interface DiscordApiDependencies {
   notifications: Notifications;
   emojis: Emojis;
   webhooks: Webhooks;
-  /** Interaction follow-ups under /webhooks/:id/:token (left undefined until interactions land). */
+  interactions: Interactions;
+  /** Interaction follow-ups under /webhooks/:id/:token (the webhook routes delegate to it). */
   tokenWebhooks?: TokenWebhookHandler;
   logger: Logger;
 }
@@ -78,6 +81,7 @@ export function discordApi(deps: DiscordApiDependencies, mesh?: { registry: Serv
     await app.register(deviceRoutes(deps.accounts, deps.notifications));
     await app.register(applicationRoutes(deps.accounts, deps.applications));
     await app.register(commandRoutes(deps.accounts, deps.commands));
+    await app.register(interactionRoutes(deps.accounts, deps.interactions));
     await app.register(oauth2Routes(deps.accounts, deps.applications));
     if (mesh) await app.register(gatewayRoutes(deps.accounts, mesh.registry, mesh.clients));
   };

@@ -1,0 +1,43 @@
+// A person's gateway session for the tests: identifies, heartbeats, and records every
+// dispatch so a test can wait for one (or check that none came).
+import WebSocket from "ws";
+import { waitFor } from "@chorus/testing";
+
+export interface Dispatch {
+  t: string;
+  d: any;
+}
+
+export class GatewayListener {
+  readonly dispatches: Dispatch[] = [];
+  private heartbeat?: NodeJS.Timeout;
+
+  private constructor(private readonly socket: WebSocket) {}
+
+  static async connect(url: string, token: string, intents: number): Promise<GatewayListener> {
+    const socket = new WebSocket(`${url.replace(/\/$/, "")}/?v=10&encoding=json`);
+    const listener = new GatewayListener(socket);
+    socket.on("message", (raw: Buffer) => {
+      const payload = JSON.parse(raw.toString());
+      if (payload.op === 10) {
+        listener.heartbeat = setInterval(() => socket.send(JSON.stringify({ op: 1, d: null })), payload.d.heartbeat_interval);
+        listener.heartbeat.unref();
+        socket.send(JSON.stringify({ op: 2, d: { token, intents, properties: { os: "linux", browser: "chorus-test", device: "chorus-test" } } }));
+      }
+      if (payload.op === 0) listener.dispatches.push({ t: payload.t, d: payload.d });
+    });
+    socket.on("error", () => {});
+    await listener.next("READY", (d) => d.t === "READY");
+    return listener;
+  }
+
+  /** The first dispatch (seen or to come) that `match` accepts. */
+  next(what: string, match: (d: Dispatch) => boolean, timeoutMs = 15_000): Promise<Dispatch> {
+    return waitFor(what, () => this.dispatches.find(match), timeoutMs);
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.socket.close(1000);
+  }
+}
