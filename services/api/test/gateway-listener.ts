@@ -10,6 +10,8 @@ export interface Dispatch {
 
 export class GatewayListener {
   readonly dispatches: Dispatch[] = [];
+  /** The close code, once the gateway closed the connection. */
+  closed?: number;
   private heartbeat?: NodeJS.Timeout;
 
   private constructor(private readonly socket: WebSocket) {}
@@ -27,13 +29,21 @@ export class GatewayListener {
       if (payload.op === 0) listener.dispatches.push({ t: payload.t, d: payload.d });
     });
     socket.on("error", () => {});
+    socket.on("close", (code) => {
+      listener.closed = code;
+      clearInterval(listener.heartbeat);
+    });
     await listener.next("READY", (d) => d.t === "READY");
     return listener;
   }
 
   /** The first dispatch (seen or to come) that `match` accepts. */
   next(what: string, match: (d: Dispatch) => boolean, timeoutMs = 15_000): Promise<Dispatch> {
-    return waitFor(what, () => this.dispatches.find(match), timeoutMs);
+    return waitFor(what, () => {
+      const found = this.dispatches.find(match);
+      if (!found && this.closed !== undefined) throw new Error(`the gateway closed the session (${this.closed}) before ${what}`);
+      return found;
+    }, timeoutMs);
   }
 
   close(): void {

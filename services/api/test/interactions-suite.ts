@@ -14,8 +14,8 @@ import { ActionRowBuilder, Client, Events, GatewayIntentBits as G, MessageFlags,
 import { waitFor } from "@chorus/testing";
 import { GatewayListener } from "./gateway-listener.js";
 
-/** How the suite configures the guild nodes: interactions live 6 s and fail after 2 s unanswered. */
-export const INTERACTION_ENV = { CHORUS_INTERACTION_TTL_SECONDS: "6", CHORUS_INTERACTION_DEADLINE_MS: "2000" };
+/** How the suite configures the guild nodes: interactions live 8 s (Discord: 15 min) and fail after 3 s unanswered. */
+export const INTERACTION_ENV = { CHORUS_INTERACTION_TTL_SECONDS: "8", CHORUS_INTERACTION_DEADLINE_MS: "3000" };
 const PERSON_INTENTS = G.Guilds | G.GuildMessages | G.MessageContent;
 
 export interface ChorusUnderTest {
@@ -262,8 +262,8 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         const forged = await call("POST", `/interactions/${interactionId}/${token.slice(0, -4)}AAAA/callback`, { body: { type: 4, data: { content: "forged" } } });
         assert.equal(forged.status, 404, JSON.stringify(forged.body));
         assert.equal(forged.body.code, 10062);
-        // Past its lifetime (6 s in this suite) the token is unknown.
-        await new Promise((resolve) => setTimeout(resolve, 6500));
+        // Past its lifetime (8 s in this suite) the token is unknown.
+        await new Promise((resolve) => setTimeout(resolve, 8500));
         const expired = await call("POST", `/interactions/${interactionId}/${token}/callback`, { body: { type: 4, data: { content: "late" } } });
         assert.equal(expired.status, 404, JSON.stringify(expired.body));
         assert.equal(expired.body.code, 10062);
