@@ -21,8 +21,9 @@ export class GatewayListener {
     const listener = new GatewayListener(socket);
     socket.on("message", (raw: Buffer) => {
       const payload = JSON.parse(raw.toString());
+      // Heartbeats at half the interval: a loaded test machine must not let the session time out.
       if (payload.op === 10) {
-        listener.heartbeat = setInterval(() => socket.send(JSON.stringify({ op: 1, d: null })), payload.d.heartbeat_interval);
+        listener.heartbeat = setInterval(() => socket.send(JSON.stringify({ op: 1, d: null })), payload.d.heartbeat_interval / 2);
         listener.heartbeat.unref();
         socket.send(JSON.stringify({ op: 2, d: { token, intents, properties: { os: "linux", browser: "chorus-test", device: "chorus-test" } } }));
       }
