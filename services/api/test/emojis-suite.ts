@@ -10,7 +10,15 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { GatewayIntentBits as Intents, PermissionFlagsBits as P, RESTJSONErrorCodes as Codes } from "discord-api-types/v10";
+import { DiscordAPIError, REST } from "@discordjs/rest";
+import {
+  GatewayIntentBits as Intents,
+  PermissionFlagsBits as P,
+  RESTJSONErrorCodes as Codes,
+  Routes,
+  type APIEmoji,
+  type APIMessage,
+} from "discord-api-types/v10";
 import { EmojiResponseSchema, GuildResponseSchema, MessageResponseSchema } from "discord-api-spec/zod";
 import { waitFor } from "@chorus/testing";
 import { EmojiService } from "@chorus/contracts/chorus/api/v1/emojis_pb";
@@ -280,11 +288,46 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
       });
     });
 
+    describe("@discordjs/rest", () => {
+      it("creates, lists, modifies and deletes emojis and reacts with one, unchanged", async () => {
+        const alice = await register();
+        const { guildId, general } = await guildWith(alice);
+        const rest = new REST({ api: `${chorus.httpUrl}/api`, version: "10", authPrefix: "Bearer", timeout: 10_000 }).setToken(alice.token);
+        try {
+          const png = pngImage(16, 16);
+          const emoji = (await rest.post(Routes.guildEmojis(guildId), { body: { name: "via_rest", image: dataUri("image/png", png) } })) as APIEmoji;
+          assertEmoji(emoji);
+          assert.equal(emoji.name, "via_rest");
+          const listed = (await rest.get(Routes.guildEmojis(guildId))) as APIEmoji[];
+          assert.deepEqual(listed.map((e) => e.id), [emoji.id]);
+          const renamed = (await rest.patch(Routes.guildEmoji(guildId, emoji.id!), { body: { name: "renamed" } })) as APIEmoji;
+          assert.equal(renamed.name, "renamed");
+
+          const message = (await rest.post(Routes.channelMessages(general), { body: { content: `<:renamed:${emoji.id}>` } })) as APIMessage;
+          await rest.put(Routes.channelMessageOwnReaction(general, message.id, encodeURIComponent(`renamed:${emoji.id}`)));
+          const reacted = (await rest.get(Routes.channelMessage(general, message.id))) as APIMessage;
+          assert.deepEqual(reacted.reactions?.map((r) => [r.emoji.id, r.count]), [[emoji.id, 1]]);
+
+          await assert.rejects(rest.post(Routes.guildEmojis(guildId), { body: { name: "x", image: dataUri("image/png", png) } }), (err: unknown) => {
+            assert.ok(err instanceof DiscordAPIError, String(err));
+            assert.deepEqual([err.status, err.code], [400, Codes.InvalidFormBodyOrContentType]);
+            assert.match(err.message, /name\[BASE_TYPE_BAD_LENGTH\]/);
+            return true;
+          });
+          await rest.delete(Routes.guildEmoji(guildId, emoji.id!));
+          await assert.rejects(rest.get(Routes.guildEmoji(guildId, emoji.id!)), (err: unknown) => err instanceof DiscordAPIError && err.code === Codes.UnknownEmoji && err.status === 404);
+        } finally {
+          rest.clearHashSweeper();
+          rest.clearHandlerSweeper();
+        }
+      });
+    });
+
     describe("gateway", () => {
-      it("GUILD_CREATE lists the emojis; every change sends GUILD_EMOJIS_UPDATE with all of them, only to sessions with GUILD_EXPRESSIONS", async () => {
+      it("GUILD_CREATE lists the emojis; every change sends GUILD_EMOJIS_UPDATE with all of them, only to sessions with GUILD_EXPRESSIONS; a reaction's emoji says animated", async () => {
         const alice = await register();
         const bob = await register();
-        const { guildId } = await guildWith(alice, bob);
+        const { guildId, general } = await guildWith(alice, bob);
         const first = await createEmoji(alice, guildId, { name: "first", image: dataUri("image/png", pngImage(8, 8)) });
 
         const listening = await session(bob, Intents.Guilds | Intents.GuildExpressions);
@@ -307,6 +350,19 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
           await waitFor("three GUILD_EMOJIS_UPDATEs", () => updates().length === 3);
           assert.deepEqual(updates()[1].d.emojis.map((e: { name: string }) => e.name), ["renamed", "second"]);
           assert.deepEqual(updates()[2].d.emojis.map((e: { name: string }) => e.name), ["renamed"]);
+
+          // A reaction with the GIF emoji: the event's emoji says it is animated, as Discord's.
+          const gifEmoji = await createEmoji(alice, guildId, { name: "spin", image: dataUri("image/gif", gifImage(4, 4)) });
+          const reactions = await session(bob, Intents.Guilds | Intents.GuildMessageReactions);
+          try {
+            const message = await ok(200, MessageResponseSchema, "POST", `/channels/${general}/messages`, { token: alice.token, body: { content: "spin" } });
+            const put = await call("PUT", `/channels/${general}/messages/${message.id}/reactions/${encodeURIComponent(`spin:${gifEmoji.id}`)}/@me`, { token: alice.token });
+            assert.equal(put.status, 204, JSON.stringify(put.body));
+            const added = await waitFor("MESSAGE_REACTION_ADD", () => reactions.received.find((p) => p.t === "MESSAGE_REACTION_ADD"));
+            assert.deepEqual(added.d.emoji, { id: gifEmoji.id, name: "spin", animated: true });
+          } finally {
+            reactions.close();
+          }
 
           // Events of a guild come in order: once the session without the intent has the role
           // created after them, it would have had the emoji updates.

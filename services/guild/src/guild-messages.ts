@@ -38,10 +38,15 @@ const EPHEMERAL = 64;
 /** Distinct emojis one message may carry. */
 const MAX_REACTION_EMOJIS = 20;
 
-/** Discord's emoji object of a reaction: "name:id" for a custom emoji, else a Unicode one. */
-export function discordEmoji(emoji: string): { id: string | null; name: string } {
+/**
+ * Discord's emoji object of a reaction: "name:id" for a custom emoji (with `animated` when the
+ * guild knows it), else a Unicode one.
+ */
+export function discordReactionEmoji(emoji: string, model?: GuildModel): { id: string | null; name: string; animated?: boolean } {
   const custom = /^(.+):(\d+)$/.exec(emoji);
-  return custom ? { id: custom[2], name: custom[1] } : { id: null, name: emoji };
+  if (!custom) return { id: null, name: emoji };
+  const known = model?.emojis.get(BigInt(custom[2]));
+  return known ? { id: custom[2], name: custom[1], animated: known.animated } : { id: custom[2], name: custom[1] };
 }
 
 const unknownMessage = () => guildError(Code.NotFound, Codes.UnknownMessage, "Unknown Message");
@@ -383,7 +388,7 @@ export class GuildMessages {
           channel_id: String(ctx.channelId),
           message_id: String(messageId),
           message_author_id: String(message.authorId),
-          emoji: discordEmoji(emoji),
+          emoji: discordReactionEmoji(emoji, ctx.model),
           burst: false,
           type: 0,
           ...this.guildField(ctx),
@@ -422,7 +427,7 @@ export class GuildMessages {
               this.plain(
                 ctx,
                 "MESSAGE_REACTION_REMOVE",
-                { user_id: String(userId), channel_id: String(ctx.channelId), message_id: String(messageId), emoji: discordEmoji(emoji), burst: false, type: 0, ...this.guildField(ctx) },
+                { user_id: String(userId), channel_id: String(ctx.channelId), message_id: String(messageId), emoji: discordReactionEmoji(emoji, ctx.model), burst: false, type: 0, ...this.guildField(ctx) },
                 this.reactionIntents(ctx),
               ),
             ]
@@ -447,7 +452,7 @@ export class GuildMessages {
           : [
               emoji === undefined
                 ? this.plain(ctx, "MESSAGE_REACTION_REMOVE_ALL", base, this.reactionIntents(ctx))
-                : this.plain(ctx, "MESSAGE_REACTION_REMOVE_EMOJI", { ...base, emoji: discordEmoji(emoji) }, this.reactionIntents(ctx)),
+                : this.plain(ctx, "MESSAGE_REACTION_REMOVE_EMOJI", { ...base, emoji: discordReactionEmoji(emoji, ctx.model) }, this.reactionIntents(ctx)),
             ],
       ),
     );
