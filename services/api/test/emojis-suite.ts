@@ -22,6 +22,7 @@ import {
 import { EmojiResponseSchema, GuildResponseSchema, MessageResponseSchema } from "discord-api-spec/zod";
 import { waitFor } from "@chorus/testing";
 import { EmojiService } from "@chorus/contracts/chorus/api/v1/emojis_pb";
+import { GuildService as ApiGuildService } from "@chorus/contracts/chorus/api/v1/guilds_pb";
 import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { discordRequests } from "./discord-http.js";
 import { gifImage, jpegImage, pngImage, webpImage } from "./images.js";
@@ -409,6 +410,13 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
         await refusal(client.createEmoji({ guildId: gid, name: "text", image: Buffer.from("hello") }, as(alice)), Code.InvalidArgument, Codes.InvalidFormBodyOrContentType, /^image: /);
         await refusal(client.createEmoji({ guildId: gid, name: "bobs", image: png }, as(bob)), Code.PermissionDenied, Codes.MissingPermissions);
         await refusal(client.getEmoji({ guildId: gid, emojiId: 1300000000000000099n }, as(bob)), Code.NotFound, Codes.UnknownEmoji);
+
+        // GuildService.Execute does not take emoji commands: the image goes with them.
+        const guildService = createClient(ApiGuildService, transport);
+        await assert.rejects(
+          guildService.execute({ guildId: gid, command: { command: { case: "deleteEmoji", value: { emojiId: emoji.id } } } }, as(alice)),
+          (err: unknown) => err instanceof ConnectError && err.code === Code.InvalidArgument && err.rawMessage.startsWith("command: "),
+        );
 
         await client.deleteEmoji({ guildId: gid, emojiId: emoji.id }, as(alice));
         assert.deepEqual((await client.listEmojis({ guildId: gid }, as(alice))).emojis, []);
