@@ -152,6 +152,13 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
         assert.equal(byTokenRenamed.user, undefined);
         await formErrors({ name: "USERNAME_INVALID_CONTAINS" }, "PATCH", `/webhooks/${created.id}/${token}`, { body: { name: "clyde" } });
 
+        // A deleted channel takes its webhooks along, as on Discord.
+        const doomed = (await ok(201, undefined, "POST", `/guilds/${guildId}/channels`, { token: alice.token, body: { name: "doomed", type: 0 } })).id as string;
+        const orphan = await webhook(200, "POST", `/channels/${doomed}/webhooks`, { token: alice.token, body: { name: "Orphan" } });
+        await ok(200, undefined, "DELETE", `/channels/${doomed}`, { token: alice.token });
+        await fails(404, Codes.UnknownWebhook, "GET", `/webhooks/${orphan.id}/${orphan.token}`);
+        await fails(404, Codes.UnknownWebhook, "POST", `/webhooks/${orphan.id}/${orphan.token}`, { body: { content: "anyone?" } });
+
         // Delete with the token, and as a manager.
         await noContent("DELETE", `/webhooks/${created.id}/${token}`);
         await fails(404, Codes.UnknownWebhook, "GET", `/webhooks/${created.id}/${token}`);
@@ -163,13 +170,18 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
         const alice = await register();
         const bob = await register();
         const { guildId, general } = await guildWith(alice, bob);
-        for (let i = 0; i < 15; i++) await webhook(200, "POST", `/channels/${general}/webhooks`, { token: alice.token, body: { name: `hook ${i}` } });
+        const hooks: Hook[] = [];
+        for (let i = 0; i < 15; i++) hooks.push(await webhook(200, "POST", `/channels/${general}/webhooks`, { token: alice.token, body: { name: `hook ${i}` } }));
         await fails(400, Codes.MaximumNumberOfWebhooksReached, "POST", `/channels/${general}/webhooks`, { token: alice.token, body: { name: "one too many" } });
         const channels = await ok(200, undefined, "GET", `/guilds/${guildId}/channels`, { token: alice.token });
         const category = channels.find((c: { type: number }) => c.type === 4).id as string;
         await fails(400, Codes.CannotExecuteActionOnThisChannelType, "POST", `/channels/${category}/webhooks`, { token: alice.token, body: { name: "no" } });
         const dm = await ok(200, undefined, "POST", "/users/@me/channels", { token: alice.token, body: { recipient_id: bob.id } });
         await fails(400, Codes.CannotExecuteActionOnDMChannel, "POST", `/channels/${dm.id}/webhooks`, { token: alice.token, body: { name: "no" } });
+
+        // A deleted guild takes its webhooks along.
+        await noContent("DELETE", `/guilds/${guildId}`, { token: alice.token });
+        for (const hook of [hooks[0], hooks[14]]) await fails(404, Codes.UnknownWebhook, "GET", `/webhooks/${hook.id}/${hook.token}`);
       });
 
       it("execute: overrides, ?wait=true, 204 without, mentions per allowed_mentions, files, the link-button rule", async () => {

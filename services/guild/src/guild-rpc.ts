@@ -35,6 +35,10 @@ export function guildHandlers(host: GuildHost, messages: GuildMessages, nodeInfo
       // Webhooks live in storage's own table, not in the guild's log: no event to record.
       if (webhooks && GuildWebhooks.handles(req.command)) return { result: await webhooks.execute(req.ownerId, req.actorId, req.command) };
       const { outcome, seq } = await host.execute(req.ownerId, req.actorId, req.command);
+      const c = req.command.command;
+      const deleted = outcome.result?.result;
+      if (webhooks && c.case === "deleteGuild") await webhooks.removeWith(req.ownerId, 0n);
+      if (webhooks && c.case === "deleteChannel" && deleted?.case === "channel" && !isPrivate(deleted.value)) await webhooks.removeWith(req.ownerId, c.value.channelId);
       return { result: outcome.result, seq };
     },
 

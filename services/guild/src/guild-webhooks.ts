@@ -127,6 +127,20 @@ export class GuildWebhooks {
     return create(GuildCommandResultSchema, { result: { case: "webhook", value: webhook } });
   }
 
+  /**
+   * After a channel (channelId) or the whole guild (0) is deleted: its webhooks go too, as on
+   * Discord. Best effort: a failure is logged and leaves them behind (executing one then answers
+   * 10003 Unknown Channel).
+   */
+  async removeWith(ownerId: bigint, channelId: bigint): Promise<void> {
+    try {
+      const { webhooks } = await this.storage(ownerId).listWebhooks({ guildId: ownerId, channelId });
+      await Promise.all(webhooks.map((w) => this.storage(w.id).deleteWebhook({ webhookId: w.id })));
+    } catch (err) {
+      this.options.logger.warn({ err, guildId: String(ownerId), channelId: String(channelId) }, "webhooks of a deleted channel or guild left behind");
+    }
+  }
+
   /** A webhook of this guild; 10015 for another guild's (or none). */
   private async webhookOf(model: GuildModel, webhookId: bigint): Promise<Webhook> {
     if (!model.guild || model.deleted) throw unknownWebhook();
