@@ -101,6 +101,7 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
             { name: "later", description: "Deferred" },
             { name: "form", description: "A modal" },
             { name: "silent", description: "Never answered" },
+            { name: "slow", description: "Deferred, then edited and followed up" },
             { name: "find", description: "Autocomplete", options: [{ type: 3, name: "query", description: "Query", autocomplete: true }] },
           ],
         })) as { id: string; name: string }[];
@@ -121,6 +122,11 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
                 await interaction.reply({ content: "only you", flags: MessageFlags.Ephemeral });
               } else if (interaction.commandName === "later") {
                 await interaction.deferReply();
+              } else if (interaction.commandName === "slow") {
+                // Through /webhooks/:application_id/:token: @original, then a follow-up.
+                await interaction.deferReply();
+                await interaction.editReply({ content: "done later" });
+                await interaction.followUp({ content: "and one more thing" });
               } else if (interaction.commandName === "form") {
                 const modal = new ModalBuilder().setCustomId("survey").setTitle("Survey");
                 modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(new TextInputBuilder().setCustomId("answer").setLabel("Answer").setStyle(TextInputStyle.Short)));
@@ -248,6 +254,29 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         assert.deepEqual(failures, []);
       });
 
+      it("a deferred reply edited through @original and a follow-up, both through /webhooks/:application_id/:token", async () => {
+        assert.equal((await command("slow")).status, 204);
+        const original = await ownerSession.next("@original", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "done later");
+        assert.equal(original.d.type, 20);
+        assert.equal(original.d.interaction_metadata.user.id, s.owner.id);
+        const followUp = await ownerSession.next("the follow-up", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "and one more thing");
+        assert.equal(followUp.d.author.id, s.app.id);
+        assert.equal(followUp.d.webhook_id, s.app.id);
+        const { token } = tokens.get("slow")!;
+        // No Authorization: the token is the credential.
+        const read = await call("GET", `/webhooks/${s.app.id}/${token}/messages/@original`);
+        assert.equal(read.status, 200, JSON.stringify(read.body));
+        assert.equal(read.body.id, original.d.id);
+        const edited = await call("PATCH", `/webhooks/${s.app.id}/${token}/messages/${followUp.d.id}`, { body: { content: "edited follow-up" } });
+        assert.equal(edited.status, 200, JSON.stringify(edited.body));
+        await memberSession.next("the follow-up's edit", (d) => d.t === "MESSAGE_UPDATE" && d.d.id === followUp.d.id && d.d.content === "edited follow-up");
+        // Another application's id with this token is no webhook.
+        const other = await call("GET", `/webhooks/${s.owner.id}/${token}/messages/@original`);
+        assert.equal(other.status, 404, JSON.stringify(other.body));
+        assert.equal(other.body.code, 10015);
+        assert.deepEqual(failures, []);
+      });
+
       it("an interaction nobody answers fails visibly (INTERACTION_FAILURE); a reused token is 40060, an expired or forged one 10062", async () => {
         assert.equal((await command("silent", undefined, "silent-nonce")).status, 204);
         const failure = await ownerSession.next("INTERACTION_FAILURE", (d) => d.t === "INTERACTION_FAILURE" && d.d.nonce === "silent-nonce");
@@ -267,6 +296,47 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         const expired = await call("POST", `/interactions/${interactionId}/${token}/callback`, { body: { type: 4, data: { content: "late" } } });
         assert.equal(expired.status, 404, JSON.stringify(expired.body));
         assert.equal(expired.body.code, 10062);
+      });
+    });
+
+    describe("over HTTP, to an application built with discord-interactions", () => {
+      it("a command and a button POSTed signed to the endpoint (verifyKey accepts them, refuses a tampered body); its answers become the reply and the update", async () => {
+        const s = await scene();
+        endpoint.publicKey = s.app.verify_key;
+        endpoint.checkSignatures = true;
+        endpoint.pingAnswer = () => ({ status: 200, body: { type: 1 } });
+        const saved = await call("PATCH", `/applications/${s.app.id}`, { token: s.owner.token, body: { interactions_endpoint_url: endpoint.url } });
+        assert.equal(saved.status, 200, JSON.stringify(saved.body));
+        const rest = new REST({ api: `${chorus.httpUrl}/api`, version: "10" }).setToken(s.botToken);
+        const [hello] = (await rest.put(Routes.applicationGuildCommands(s.app.id, s.guildId), { body: [{ name: "hello", description: "Say hello" }] })) as { id: string }[];
+        endpoint.answer = (interaction) =>
+          interaction.type === 2
+            ? { type: 4, data: { content: `hi ${interaction.member.user.username}`, components: [{ type: 1, components: [{ type: 2, style: 1, custom_id: "press", label: "Press" }] }] } }
+            : { type: 7, data: { content: `pressed by ${interaction.member.user.username}`, components: [] } };
+        endpoint.received.length = 0;
+        const session = await GatewayListener.connect(chorus.gatewayUrl, s.owner.token, PERSON_INTENTS);
+        try {
+          const invoked = await invoke(s.owner.token, { type: 2, application_id: s.app.id, channel_id: s.channelId, guild_id: s.guildId, data: { id: hello.id, name: "hello", type: 1 } });
+          assert.equal(invoked.status, 204, JSON.stringify(invoked.body));
+          const reply = await session.next("the endpoint's reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === `hi ${s.owner.username}`);
+          assert.equal(reply.d.author.id, s.app.id);
+          const pressed = await invoke(s.owner.token, { type: 3, application_id: s.app.id, channel_id: s.channelId, guild_id: s.guildId, message_id: reply.d.id, data: { component_type: 2, custom_id: "press" } });
+          assert.equal(pressed.status, 204, JSON.stringify(pressed.body));
+          await session.next("the endpoint's update", (d) => d.t === "MESSAGE_UPDATE" && d.d.id === reply.d.id && d.d.content === `pressed by ${s.owner.username}`);
+        } finally {
+          session.close();
+        }
+        const [command, button] = endpoint.received;
+        assert.deepEqual([command.body.type, command.verified, button.body.type, button.verified], [2, true, 3, true]);
+        assert.equal(command.body.data.name, "hello");
+        assert.equal(command.body.member.user.id, s.owner.id);
+        assert.equal(button.body.message.id, button.body.message.id);
+        assert.equal(button.body.data.custom_id, "press");
+        // A forged signature: the same body tampered with does not verify.
+        assert.equal(await verifyKey(button.raw.replace('"press"', '"other"'), button.signature, button.timestamp, s.app.verify_key), false);
+        // Nothing is delivered over the gateway to an application with an endpoint, and the token is single-use.
+        const reused = await call("POST", `/interactions/${command.body.id}/${command.body.token}/callback`, { body: { type: 4, data: { content: "again" } } });
+        assert.equal(reused.body.code, 40060, JSON.stringify(reused.body));
       });
     });
 
