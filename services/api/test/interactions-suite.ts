@@ -102,6 +102,7 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
             { name: "form", description: "A modal" },
             { name: "silent", description: "Never answered" },
             { name: "slow", description: "Deferred, then edited and followed up" },
+            { name: "hush", description: "Deferred ephemeral, then edited twice" },
             { name: "find", description: "Autocomplete", options: [{ type: 3, name: "query", description: "Query", autocomplete: true }] },
           ],
         })) as { id: string; name: string }[];
@@ -127,6 +128,10 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
                 await interaction.deferReply();
                 await interaction.editReply({ content: "done later" });
                 await interaction.followUp({ content: "and one more thing" });
+              } else if (interaction.commandName === "hush") {
+                await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+                await interaction.editReply({ content: "hushed" });
+                await interaction.editReply({ content: "hushed twice" });
               } else if (interaction.commandName === "form") {
                 const modal = new ModalBuilder().setCustomId("survey").setTitle("Survey");
                 modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(new TextInputBuilder().setCustomId("answer").setLabel("Answer").setStyle(TextInputStyle.Short)));
@@ -225,6 +230,20 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         // Not stored in the channel.
         const history = await call("GET", `/channels/${s.channelId}/messages?limit=20`, { token: s.owner.token });
         assert.ok(!(history.body as { id: string }[]).some((m) => m.id === secret.d.id));
+      });
+
+      it("a deferred ephemeral reply: @original and its edit reach only the invoking person", async () => {
+        assert.equal((await command("hush")).status, 204);
+        const created = await ownerSession.next("the ephemeral @original", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "hushed");
+        assert.equal(created.d.flags & 64, 64);
+        await ownerSession.next("its edit", (d) => d.t === "MESSAGE_UPDATE" && d.d.id === created.d.id && d.d.content === "hushed twice");
+        const { token } = tokens.get("hush")!;
+        const read = await call("GET", `/webhooks/${s.app.id}/${token}/messages/@original`);
+        assert.equal(read.body.content, "hushed twice", JSON.stringify(read.body));
+        const later = await call("POST", `/channels/${s.channelId}/messages`, { token: s.owner.token, body: { content: "after the hush" } });
+        await memberSession.next("the later message", (d) => d.t === "MESSAGE_CREATE" && d.d.id === later.body.id);
+        assert.ok(!memberSession.dispatches.some((d) => d.d?.id === created.d.id), "the member got the ephemeral message");
+        assert.deepEqual(failures, []);
       });
 
       it("a modal and its submission, and autocomplete choices to the person's session", async () => {
