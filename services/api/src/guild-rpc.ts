@@ -7,6 +7,7 @@ import type { Accounts, Session } from "./accounts/accounts.js";
 import { parseAuthorization } from "./discord/auth.js";
 import { GuildRequestError, RateLimitedError, toConnectFieldsError, toConnectGuildError } from "./guilds/guild-errors.js";
 import type { Guilds } from "./guilds/guilds.js";
+import type { Emojis } from "./emojis/emojis.js";
 
 /** Guild errors as the contract promises them (Connect code and ErrorReason detail); others as they are. */
 function toConnectError(err: unknown): unknown {
@@ -60,7 +61,7 @@ const required = (field: string) => new InvalidFieldsError([fieldError(field, "B
  * same Guilds logic as the Discord routes. `Authorization: Bearer <token>` (a person) or
  * `Bot <token>` (a bot).
  */
-export function guildRpcRoutes(accounts: Accounts, guilds: Guilds) {
+export function guildRpcRoutes(accounts: Accounts, guilds: Guilds, emojis: Pick<Emojis, "deleteGuild">) {
   const session = (ctx: HandlerContext): Promise<Session> => callerSession(accounts, ctx);
 
   return (router: ConnectRouter) =>
@@ -84,6 +85,11 @@ export function guildRpcRoutes(accounts: Accounts, guilds: Guilds) {
               // Adding a bot is the bot's owner's consent too: ApplicationService.AuthorizeBot
               // (Discord's OAuth2 flow) checks it; a bare AddBot could pull anyone into a guild.
               throw new InvalidFieldsError([fieldError("command", "BASE_TYPE_CHOICES", "add_bot goes through ApplicationService.AuthorizeBot")]);
+            case "deleteGuild":
+              // The guild's emojis' images go with it.
+              if (req.guildId === 0n) throw required("guild_id");
+              await emojis.deleteGuild(caller.userId, req.guildId);
+              return { result: { result: { case: "removed", value: { removed: true } } } };
             case "createEmoji":
             case "modifyEmoji":
             case "deleteEmoji":

@@ -125,7 +125,7 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
     }
 
     describe("Discord REST API", () => {
-      it("create, list, get, modify and delete; the image served at the CDN path as uploaded; GET /guilds/:id lists them", async () => {
+      it("create, list, get, modify and delete; the image served at the CDN path as uploaded; GET /guilds/:id lists them; a deleted guild takes the images", async () => {
         const alice = await register();
         const { guildId } = await guildWith(alice);
         const png = pngImage(32, 32);
@@ -180,6 +180,11 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
         assert.ok(!storedImages().includes(created.id));
         const left = await ok(200, EmojiResponseSchema, "GET", `/guilds/${guildId}/emojis`, { token: alice.token });
         assert.deepEqual(left.map((e: { name: string }) => e.name).sort(), ["dance", "photo", "sticker_like"]);
+
+        // A deleted guild takes its emojis' images along.
+        assert.equal((await call("DELETE", `/guilds/${guildId}`, { token: alice.token })).status, 204);
+        for (const gone of [animated, jpeg, webp]) assert.equal((await download(`/emojis/${gone.id}.png`)).status, 404);
+        for (const gone of [animated, jpeg, webp]) assert.ok(!storedImages().includes(gone.id));
       });
 
       it("refuses bad names and images naming the field, and leaves no image behind", async () => {
@@ -421,6 +426,14 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
         await client.deleteEmoji({ guildId: gid, emojiId: emoji.id }, as(alice));
         assert.deepEqual((await client.listEmojis({ guildId: gid }, as(alice))).emojis, []);
         assert.equal((await download(`/emojis/${emoji.id}.png`)).status, 404);
+
+        // GuildService.Execute's DeleteGuild takes the images along too.
+        const kept = (await client.createEmoji({ guildId: gid, name: "kept", image: png }, as(alice))).emoji!;
+        await refusal(guildService.execute({ guildId: gid, command: { command: { case: "deleteGuild", value: {} } } }, as(bob)), Code.PermissionDenied, Codes.MissingPermissions);
+        assert.equal((await download(`/emojis/${kept.id}.png`)).status, 200, "a refused delete keeps them");
+        const removed = await guildService.execute({ guildId: gid, command: { command: { case: "deleteGuild", value: {} } } }, as(alice));
+        assert.equal(removed.result?.result.case, "removed");
+        assert.equal((await download(`/emojis/${kept.id}.png`)).status, 404);
       });
     });
   });

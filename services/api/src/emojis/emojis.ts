@@ -101,6 +101,20 @@ export class Emojis {
     await this.discard(emojiId);
   }
 
+  /**
+   * Deletes a guild, then its emojis' images, which nothing serves once the guild is gone. The
+   * emojis are read before (a refused read leaves the refusal to the command, which answers
+   * for the guild as it always did).
+   */
+  async deleteGuild(actorId: bigint, guildId: bigint): Promise<void> {
+    const emojis = await this.guilds.getGuild(actorId, guildId).then(
+      (view) => view.emojis,
+      () => [],
+    );
+    await this.guilds.execute(actorId, guildId, { command: { case: "deleteGuild", value: {} } });
+    await Promise.all(emojis.map((e) => this.discard(e.id)));
+  }
+
   /** An emoji's image, or undefined when there is none. */
   open(emojiId: bigint): Promise<Blob | undefined> {
     return this.blobs.get(blobKey(emojiId));

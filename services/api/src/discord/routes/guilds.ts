@@ -5,6 +5,7 @@ import { validate } from "../../accounts/account-rules.js";
 import { avatarHash } from "../../accounts/avatars.js";
 import { createGuildSchema, int, modifyGuildSchema, queryFlag, snowflake } from "../../guilds/guild-rules.js";
 import { resultOf, type Guilds } from "../../guilds/guilds.js";
+import type { Emojis } from "../../emojis/emojis.js";
 import { requireSession } from "../auth.js";
 import { modifyGuildCommand } from "../guild-requests.js";
 import { discordGuild, discordMember, discordPartialGuild } from "@chorus/discord-json/guilds";
@@ -14,6 +15,8 @@ import { lookUpUsers } from "../user-lookup.js";
 export interface GuildRouteDependencies {
   accounts: Accounts;
   guilds: Guilds;
+  /** Deletes a guild with its emojis' images. */
+  emojis: Pick<Emojis, "deleteGuild">;
 }
 
 /** Room for a guild icon as a base64 data URI (4/3 of 10 MiB) and the other fields. */
@@ -31,7 +34,7 @@ const myGuildsQuerySchema = z.object({
  * Discord's guild routes: POST /guilds, GET/PATCH/DELETE /guilds/:id, the caller's guilds
  * (GET /users/@me/guilds, leaving one, the caller's member object in one).
  */
-export function guildRoutes({ accounts, guilds }: GuildRouteDependencies) {
+export function guildRoutes({ accounts, guilds, emojis }: GuildRouteDependencies) {
   return async (app: FastifyInstance) => {
     app.post("/guilds", { bodyLimit: ICON_BODY_LIMIT }, async (request, reply) => {
       const session = await requireSession(accounts, request);
@@ -66,7 +69,7 @@ export function guildRoutes({ accounts, guilds }: GuildRouteDependencies) {
     app.delete<GuildParams>("/guilds/:guild_id", async (request, reply) => {
       const session = await requireSession(accounts, request);
       const guildId = pathSnowflake("guild_id", request.params.guild_id);
-      await guilds.execute(session.userId, guildId, { command: { case: "deleteGuild", value: {} } });
+      await emojis.deleteGuild(session.userId, guildId);
       return reply.code(204).send();
     });
 
