@@ -23,6 +23,8 @@ import { Applications } from "./applications/applications.js";
 import { ApplicationCommands } from "./applications/commands.js";
 import { CommandStorageService } from "@chorus/contracts/chorus/storage/v1/commands_pb";
 import { Interactions } from "./interactions/interactions.js";
+import { interactionRpcRoutes } from "./interaction-rpc.js";
+import { InteractionService } from "@chorus/contracts/chorus/api/v1/interactions_pb";
 import { storedCommands } from "./interactions/command-options.js";
 import { commandRpcRoutes } from "./command-rpc.js";
 import { ApplicationCommandService } from "@chorus/contracts/chorus/api/v1/commands_pb";
@@ -57,7 +59,7 @@ const apiEnvSchema = z.object({
 /** The api service module: the stateless edge in front of the mesh. */
 export const apiService: ServiceModule = {
   name: "api",
-  contracts: [ServerService, AccountService, GuildService, ApplicationService, ApplicationCommandService, RelationshipService, MessageService, NotificationService, WebhookService],
+  contracts: [ServerService, AccountService, GuildService, ApplicationService, ApplicationCommandService, RelationshipService, MessageService, NotificationService, WebhookService, InteractionService],
   async start(ctx) {
     const config = loadConfig(apiEnvSchema, ctx.env);
     // The process id tells apart api processes that share a worker id; a rare collision
@@ -80,6 +82,7 @@ export const apiService: ServiceModule = {
       storedCommands(async (applicationId, commandId) => (await ctx.clients.client(CommandStorageService, applicationId).getApplicationCommand({ applicationId, commandId })).command),
       ctx.logger,
     );
+    const interactionService = interactionRpcRoutes(accounts, interactions);
     const relationshipService = relationshipRoutes(accounts, relationships);
     // The edge's own address is known once it listens (port 0 picks one).
     let edgeUrl = `http://${config.CHORUS_HTTP_HOST}:${config.CHORUS_HTTP_PORT}`;
@@ -110,6 +113,7 @@ export const apiService: ServiceModule = {
       relationshipService(router);
       messageService(router);
       notificationService(router);
+      interactionService(router);
       emojiService(router);
       webhookService(router);
     };

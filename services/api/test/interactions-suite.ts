@@ -13,6 +13,10 @@ import { REST } from "@discordjs/rest";
 import { ActionRowBuilder, Client, Events, GatewayIntentBits as G, MessageFlags, ModalBuilder, Routes, StringSelectMenuBuilder, TextInputBuilder, TextInputStyle, type Interaction } from "discord.js";
 import { waitFor } from "@chorus/testing";
 import { GatewayListener } from "./gateway-listener.js";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { InteractionService } from "@chorus/contracts/chorus/api/v1/interactions_pb";
+import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 
 /** How the suite configures the guild nodes: interactions live 8 s (Discord: 15 min) and fail after 3 s unanswered. */
 export const INTERACTION_ENV = { CHORUS_INTERACTION_TTL_SECONDS: "8", CHORUS_INTERACTION_DEADLINE_MS: "3000" };
@@ -89,6 +93,8 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
       const commandIds = new Map<string, string>();
       const tokens = new Map<string, { id: string; token: string }>();
       const failures: unknown[] = [];
+      /** Replies already matched by a test (several tests answer "pick" alike). */
+      const seenReplies = new Set<string>();
 
       before(async () => {
         s = await scene();
@@ -203,6 +209,7 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         const reply = await command("pick", [{ name: "mood", type: 3, value: "calm" }]);
         assert.equal(reply.status, 204);
         const message = await ownerSession.next("the reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "Mood calm: choose");
+        seenReplies.add(message.d.id);
         const select = (data: Record<string, unknown>, messageId = message.d.id) =>
           invoke(s.owner.token, { type: 3, application_id: s.app.id, channel_id: s.channelId, message_id: messageId, data: { component_type: 3, custom_id: "flavors", ...data } });
         assert.deepEqual(formErrorCodes((await select({ values: ["vanilla", "durian"] })).body.errors), { "data.values.1": "COMPONENT_SELECT_INVALID_VALUE" });
@@ -217,6 +224,24 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         assert.deepEqual(formErrorCodes((await command("pick", [{ name: "colour", type: 3, value: "x" }])).body.errors), { "data.options.0.name": "APPLICATION_COMMAND_OPTION_UNKNOWN" });
         assert.deepEqual(formErrorCodes((await invoke(s.owner.token, { type: 2, application_id: s.app.id, channel_id: s.channelId, data: { id: "12345", name: "pick" } })).body.errors), { "data.id": "APPLICATION_COMMAND_UNKNOWN" });
         assert.deepEqual(failures, []);
+      });
+
+      it("the Connect InteractionService: the same checks, and the same delivery", async () => {
+        const api = createClient(InteractionService, createConnectTransport({ baseUrl: chorus.httpUrl, httpVersion: "1.1" }));
+        const auth = { headers: { authorization: `Bearer ${s.owner.token}` } };
+        const pick = { type: 2, applicationId: BigInt(s.app.id), channelId: BigInt(s.channelId), data: { id: commandIds.get("pick")!, name: "pick", type: 1, options: [{ name: "mood", type: 3, value: "calm" }] } };
+        await api.createInteraction({ ...pick, nonce: "connect-nonce" }, auth);
+        const reply = await ownerSession.next("the reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "Mood calm: choose" && d.d.interaction_metadata?.id !== undefined && !seenReplies.has(d.d.id));
+        seenReplies.add(reply.d.id);
+        await ownerSession.next("INTERACTION_SUCCESS", (d) => d.t === "INTERACTION_SUCCESS" && d.d.nonce === "connect-nonce");
+        const err = await api
+          .createInteraction({ type: 3, applicationId: BigInt(s.app.id), channelId: BigInt(s.channelId), messageId: BigInt(reply.d.id), data: { component_type: 3, custom_id: "flavors", values: ["durian"] } }, auth)
+          .then(() => undefined, (e: unknown) => ConnectError.from(e));
+        assert.equal(err?.code, Code.InvalidArgument);
+        assert.match(err!.rawMessage, /^data\.values\.0: /);
+        assert.equal(err!.findDetails(ErrorReasonSchema)[0]?.code, 50035);
+        const anonymous = await api.createInteraction(pick).then(() => undefined, (e: unknown) => ConnectError.from(e));
+        assert.equal(anonymous?.code, Code.Unauthenticated);
       });
 
       it("an ephemeral reply reaches only the invoking person", async () => {
