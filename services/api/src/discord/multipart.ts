@@ -1,4 +1,4 @@
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import secureJson from "secure-json-parse";
 import { ATTACHMENT_LIMITS, AttachmentLimitError, type AttachmentFiles, type UploadedFile } from "../attachments/attachment-files.js";
@@ -93,4 +93,39 @@ function formError(err: unknown): unknown {
   if (code === "FST_INVALID_JSON_FIELD_ERROR") return invalidJson();
   if (typeof statusCode === "number" || syscall !== undefined || !(err instanceof Error)) return err;
   return invalidFormBody([{ path: [], code: "BASE_TYPE_INVALID", message: `Malformed multipart body: ${err.message}` }]);
+}
+
+/** What is read and dropped of a refused form's rest before answering (see `settleRefusedForm`). */
+const REFUSED_REST = { bytes: 1024 * 1024, ms: 2000 } as const;
+
+/**
+ * A form refused before its end (too many files, a file over the limit, the caller may not
+ * attach files): the client may still be sending. If little is left, read and drop it first,
+ * so the client, still writing, gets the answer rather than a reset connection (EPIPE); if more
+ * than REFUSED_REST is left, stop reading, answer, and close the connection instead of taking
+ * in what nobody will use.
+ */
+export async function settleRefusedForm(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const raw = request.raw;
+  if (raw.readableEnded || raw.destroyed) return;
+  // The form parser may still be attached (and paused on a file nobody reads): take over.
+  raw.unpipe();
+  const drained = await new Promise<boolean>((resolve) => {
+    let seen = 0;
+    const finish = (whole: boolean) => {
+      clearTimeout(timer);
+      raw.off("data", onData).off("end", onEnd).off("error", onFail).off("close", onFail);
+      resolve(whole);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > REFUSED_REST.bytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onFail = () => finish(false);
+    const timer = setTimeout(onFail, REFUSED_REST.ms);
+    raw.on("data", onData).once("end", onEnd).once("error", onFail).once("close", onFail);
+    raw.resume();
+  });
+  if (!drained) reply.header("connection", "close");
 }

@@ -12,7 +12,7 @@ import { Messages, isRefusal, normalizeEmoji, type HistoryAnchor, type MessageCo
 import { requireSession } from "../auth.js";
 import { pathSnowflake, pathSnowflakes } from "../path-ids.js";
 import { lookUpUsers } from "../user-lookup.js";
-import { readMessageForm, type MessageForm } from "../multipart.js";
+import { readMessageForm, settleRefusedForm, type MessageForm } from "../multipart.js";
 
 export interface MessageRouteDependencies {
   accounts: Accounts;
@@ -69,9 +69,7 @@ export function messageRoutes({ accounts, messages, attachments }: MessageRouteD
         await messages.requireAttachFiles(actorId, channelId);
         form = await readMessageForm(request, channelId, attachments);
       } catch (err) {
-        // The rest of the form may still be on its way: answer, then close the connection
-        // rather than read what nobody will use.
-        reply.header("connection", "close");
+        await settleRefusedForm(request, reply);
         throw err;
       }
     }

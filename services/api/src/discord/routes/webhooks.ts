@@ -12,7 +12,7 @@ import { isRefusal } from "../../messages/messages.js";
 import { createWebhookBody, editWebhookMessage, executeWebhookMessage, modifyWebhookBody } from "../../webhooks/webhook-rules.js";
 import { unknownWebhook, type Webhooks } from "../../webhooks/webhooks.js";
 import { requireSession } from "../auth.js";
-import { readMessageForm, type MessageForm } from "../multipart.js";
+import { readMessageForm, settleRefusedForm, type MessageForm } from "../multipart.js";
 import { pathSnowflake } from "../path-ids.js";
 import type { TokenWebhookHandler } from "../token-webhooks.js";
 import { lookUpUsers } from "../user-lookup.js";
@@ -72,7 +72,7 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
       try {
         form = await readMessageForm(request, channelId, attachments);
       } catch (err) {
-        reply.header("connection", "close");
+        await settleRefusedForm(request, reply);
         throw err;
       }
     }
