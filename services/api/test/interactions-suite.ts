@@ -367,6 +367,13 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
           const pressed = await invoke(s.owner.token, { type: 3, application_id: s.app.id, channel_id: s.channelId, guild_id: s.guildId, message_id: reply.d.id, data: { component_type: 2, custom_id: "press" } });
           assert.equal(pressed.status, 204, JSON.stringify(pressed.body));
           await session.next("the endpoint's update", (d) => d.t === "MESSAGE_UPDATE" && d.d.id === reply.d.id && d.d.content === `pressed by ${s.owner.username}`);
+          // An endpoint that fails (500) gave no initial response: the person's sessions see the failure.
+          endpoint.answer = () => {
+            throw new Error("the application broke");
+          };
+          const failing = await invoke(s.owner.token, { type: 2, application_id: s.app.id, channel_id: s.channelId, guild_id: s.guildId, nonce: "http-fail", data: { id: hello.id, name: "hello", type: 1 } });
+          assert.equal(failing.status, 204, JSON.stringify(failing.body));
+          await session.next("INTERACTION_FAILURE", (d) => d.t === "INTERACTION_FAILURE" && d.d.nonce === "http-fail");
         } finally {
           session.close();
         }
