@@ -6,8 +6,11 @@ import { discordUser } from "./users.js";
 export interface WebhookRenderOptions {
   /** Its creator, shown as `user` (left out for token requests, as Discord does). */
   users?: UserLookup;
-  /** The token, shown only to whoever just created the webhook. */
-  token?: string;
+  /**
+   * Show the webhook's token: only to callers with MANAGE_WEBHOOKS or the token itself, as
+   * Discord does. A webhook from before tokens were stored has none to show.
+   */
+  token?: boolean;
 }
 
 /** Discord's webhook object. */
@@ -21,6 +24,6 @@ export function discordWebhook(webhook: Webhook, options: WebhookRenderOptions =
     name: webhook.name,
     avatar: webhook.avatar ?? null,
     application_id: webhook.applicationId === 0n ? null : webhook.applicationId.toString(),
-    ...(options.token ? { token: options.token } : {}),
+    ...(options.token && webhook.token !== "" ? { token: webhook.token } : {}),
   };
 }

@@ -11,7 +11,10 @@ import type { WebhookAuthority, Webhooks } from "./webhooks/webhooks.js";
 
 const UPDATABLE_PATHS = ["name", "avatar", "channel_id"] as const;
 
-/** A webhook as clients get it: never its token hash. */
+/**
+ * A webhook as clients get it: never its token hash; its token (when stored) stays, as every
+ * caller here has MANAGE_WEBHOOKS or the token (Discord shows it to both).
+ */
 const published = (webhook: Webhook): Webhook => create(WebhookSchema, { ...webhook, tokenHash: new Uint8Array() });
 
 /**

@@ -3,7 +3,8 @@
 // without the token; MANAGE_WEBHOOKS refusals; Execute Webhook with overrides, ?wait=true,
 // files and the link-button rule; a webhook's messages (and refusals for any other); a gateway
 // session receiving WEBHOOKS_UPDATE and the webhook's MESSAGE_CREATE; discord.js's
-// WebhookClient; the Connect WebhookService. webhooks-embedded.test.ts and
+// WebhookClient, and a discord.js bot fetching a channel's webhooks (with their tokens, as
+// Discord shows them to managers) and sending through one; the Connect WebhookService. webhooks-embedded.test.ts and
 // webhooks-cluster.test.ts run it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { WebhookClient } from "discord.js";
+import { ChannelType, Client, WebhookClient } from "discord.js";
 import { GatewayIntentBits as G, PermissionFlagsBits as P, RESTJSONErrorCodes as Codes, type APIMessage } from "discord-api-types/v10";
 import { GuildIncomingWebhookResponseSchema, MessageResponseSchema } from "discord-api-spec/zod";
 import { waitFor } from "@chorus/testing";
@@ -111,6 +112,7 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
 
         // Bob is a member without MANAGE_WEBHOOKS.
         await fails(403, Codes.MissingPermissions, "POST", `/channels/${general}/webhooks`, { token: bob.token, body: { name: "mine" } });
+        // No listing or get (where the token is) without MANAGE_WEBHOOKS, as on Discord.
         await fails(403, Codes.MissingPermissions, "GET", `/channels/${general}/webhooks`, { token: bob.token });
         await fails(403, Codes.MissingPermissions, "GET", `/guilds/${guildId}/webhooks`, { token: bob.token });
         await fails(403, Codes.MissingPermissions, "GET", `/webhooks/${created.id}`, { token: bob.token });
@@ -120,17 +122,19 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
         assert.equal((await call("POST", `/channels/${general}/webhooks`, { body: { name: "anon" } })).status, 401);
 
         const second = await webhook(200, "POST", `/channels/${other}/webhooks`, { token: alice.token, body: { name: "Spidey" } });
-        assert.deepEqual((await ok(200, GuildIncomingWebhookResponseSchema, "GET", `/channels/${general}/webhooks`, { token: alice.token })).map((w: Hook) => w.id), [created.id]);
+        const inChannel: Hook[] = await ok(200, GuildIncomingWebhookResponseSchema, "GET", `/channels/${general}/webhooks`, { token: alice.token });
+        assert.deepEqual(inChannel.map((w) => [w.id, w.token]), [[created.id, token]], "a manager's list shows the token");
         const all: Hook[] = await ok(200, GuildIncomingWebhookResponseSchema, "GET", `/guilds/${guildId}/webhooks`, { token: alice.token });
-        assert.deepEqual(all.map((w) => w.id).sort(), [created.id, second.id].sort());
-        assert.ok(all.every((w) => w.user?.id === alice.id && w.token === undefined), "lists show the creator, never the token");
+        assert.deepEqual(all.map((w) => [w.id, w.token]).sort(), [[created.id, token], [second.id, second.token]].sort());
+        assert.ok(all.every((w) => w.user?.id === alice.id), "lists show the creator");
 
         const got = await webhook(200, "GET", `/webhooks/${created.id}`, { token: alice.token });
         assert.equal(got.user?.id, alice.id);
+        assert.equal(got.token, token);
         const byToken = await webhook(200, "GET", `/webhooks/${created.id}/${token}`);
         assert.equal(byToken.name, "Captain Hook");
         assert.equal(byToken.user, undefined, "the token form shows no user");
-        assert.equal(byToken.token, undefined);
+        assert.equal(byToken.token, token, "the token form shows the token, as Discord");
 
         // Unknown webhooks and wrong tokens, as Discord answers them.
         await fails(404, Codes.UnknownWebhook, "GET", `/webhooks/1234567890123456789/${token}`);
@@ -140,7 +144,7 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
 
         // Modify: as a manager (rename, clear the avatar, move), then with the token.
         const renamed = await webhook(200, "PATCH", `/webhooks/${created.id}`, { token: alice.token, body: { name: "Hook", avatar: null } });
-        assert.deepEqual([renamed.name, renamed.avatar, renamed.user?.id], ["Hook", null, alice.id]);
+        assert.deepEqual([renamed.name, renamed.avatar, renamed.user?.id, renamed.token], ["Hook", null, alice.id, token]);
         const moved = await webhook(200, "PATCH", `/webhooks/${created.id}`, { token: alice.token, body: { channel_id: other } });
         assert.equal(moved.channel_id, other);
         assert.deepEqual((await ok(200, undefined, "GET", `/channels/${general}/webhooks`, { token: alice.token })), []);
@@ -150,6 +154,7 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
         assert.equal(byTokenRenamed.name, "Tokened");
         assert.equal(byTokenRenamed.channel_id, other, "the token cannot move a webhook");
         assert.equal(byTokenRenamed.user, undefined);
+        assert.equal(byTokenRenamed.token, token);
         await formErrors({ name: "USERNAME_INVALID_CONTAINS" }, "PATCH", `/webhooks/${created.id}/${token}`, { body: { name: "clyde" } });
 
         // A deleted channel takes its webhooks along, as on Discord.
@@ -348,6 +353,35 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
       });
     });
 
+    it("discord.js: a bot with MANAGE_WEBHOOKS fetches a channel's webhooks and sends through one", async () => {
+      const alice = await register();
+      const { guildId, general } = await guildWith(alice);
+      const app = await ok(201, undefined, "POST", "/applications", { token: alice.token, body: { name: `Fetcher ${run}` } });
+      const botToken = (await ok(200, undefined, "POST", `/applications/${app.id}/bot`, { token: alice.token })).token as string;
+      const granted = (P.ViewChannel | P.SendMessages | P.ReadMessageHistory | P.ManageWebhooks).toString();
+      await ok(200, undefined, "POST", `/oauth2/authorize?client_id=${app.id}&scope=bot`, { token: alice.token, body: { guild_id: guildId, permissions: granted, authorize: true } });
+      // Alice's webhook: the bot did not create it, so only the listing can give it the token.
+      const hook = await webhook(200, "POST", `/channels/${general}/webhooks`, { token: alice.token, body: { name: "Fetched" } });
+
+      const client = new Client({ intents: [G.Guilds], rest: { api: `${chorus.httpUrl}/api`, version: "10", timeout: 10_000 } });
+      try {
+        await client.login(botToken);
+        await waitFor("discord.js ready", () => client.isReady(), 30_000);
+        const channel = await client.channels.fetch(general);
+        assert.ok(channel?.type === ChannelType.GuildText, `a text channel: ${channel?.type}`);
+        const hooks = await channel.fetchWebhooks();
+        assert.deepEqual([...hooks.keys()], [hook.id]);
+        const fetched = hooks.first()!;
+        assert.equal(fetched.token, hook.token, "discord.js got the token from the listing");
+        const sent = await fetched.send("hi from a fetched webhook");
+        assert.equal(sent.webhookId, hook.id);
+        const stored = await message("GET", `/channels/${general}/messages/${sent.id}`, { token: alice.token });
+        assert.deepEqual([stored.content, stored.webhook_id, stored.author.username], ["hi from a fetched webhook", hook.id, "Fetched"]);
+      } finally {
+        await client.destroy();
+      }
+    });
+
     describe("Connect WebhookService", () => {
       it("create, list, get by token, update, execute, delete; errors with Discord's codes", async () => {
         const alice = await register();
@@ -360,10 +394,13 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
         assert.equal(webhook!.name, "Connected");
         assert.equal(webhook!.tokenHash.length, 0, "never the hash");
         assert.equal(token.length, 68);
+        assert.equal(webhook!.token, token);
         const listed = await api.listWebhooks({ guildId: BigInt(guildId) }, bearer(alice.token));
-        assert.deepEqual(listed.webhooks.map((w) => w.id), [webhook!.id]);
+        assert.deepEqual(listed.webhooks.map((w) => [w.id, w.token, w.tokenHash.length]), [[webhook!.id, token, 0]], "a manager's list shows the token, never the hash");
+        assert.equal((await api.getWebhook({ webhookId: webhook!.id }, bearer(alice.token))).webhook!.token, token);
         const got = await api.getWebhook({ webhookId: webhook!.id, token });
         assert.equal(got.webhook!.channelId, BigInt(general));
+        assert.equal(got.webhook!.token, token);
         const updated = await api.updateWebhook({ webhookId: webhook!.id, token, name: "Renamed", updateMask: { paths: ["name"] } });
         assert.equal(updated.webhook!.name, "Renamed");
 
@@ -382,6 +419,10 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
           });
         };
         await refusal(api.createWebhook({ channelId: BigInt(general), name: "Bob's" }, bearer(bob.token)), Code.PermissionDenied, Codes.MissingPermissions);
+        // Bob (no MANAGE_WEBHOOKS) gets no listing, so no token.
+        await refusal(api.listWebhooks({ guildId: BigInt(guildId) }, bearer(bob.token)), Code.PermissionDenied, Codes.MissingPermissions);
+        await refusal(api.listWebhooks({ channelId: BigInt(general) }, bearer(bob.token)), Code.PermissionDenied, Codes.MissingPermissions);
+        await refusal(api.getWebhook({ webhookId: webhook!.id }, bearer(bob.token)), Code.PermissionDenied, Codes.MissingPermissions);
         await refusal(api.getWebhook({ webhookId: webhook!.id, token: "wrong" }), Code.Unauthenticated, Codes.InvalidWebhookToken);
         await refusal(api.executeWebhook({ webhookId: 1234567890123456789n, token, message: { content: "x" } }), Code.NotFound, Codes.UnknownWebhook);
         await refusal(api.createWebhook({ channelId: BigInt(general), name: "clyde" }, bearer(alice.token)), Code.InvalidArgument, Codes.InvalidFormBodyOrContentType);

@@ -86,6 +86,8 @@ export class GuildWebhooks {
           avatar: c.value.avatar,
           applicationId: c.value.applicationId,
           tokenHash: c.value.tokenHash,
+          // Storage refuses a token that does not hash to tokenHash.
+          token: c.value.token,
         });
         await this.storage(webhook.id).putWebhook({ webhook });
         touched.push(channel.id);

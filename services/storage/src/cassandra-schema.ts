@@ -299,6 +299,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${ks}.applications ADD IF NOT EXISTS interactions_endpoint_url text`,
     ],
   },
+  {
+    version: 12,
+    name: "webhook tokens",
+    statements: (ks) => [
+      // The token itself, shown to managers as on Discord (null for webhooks made before: only
+      // their hash is known). Kept beside the encoding, which stays token-free.
+      `ALTER TABLE ${ks}.webhooks ADD IF NOT EXISTS webhook_token text`,
+      `ALTER TABLE ${ks}.webhooks_by_guild ADD IF NOT EXISTS webhook_token text`,
+    ],
+  },
 ];
 
 /** Parses CHORUS_CASSANDRA_REPLICATION: "SimpleStrategy:1" or "NetworkTopologyStrategy:dc1=3,dc2=3". */

@@ -1,12 +1,11 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { WebhookSchema } from "@chorus/contracts/chorus/chat/v1/webhook_pb";
+import type cassandra from "cassandra-driver";
 import { CassandraSession, type CassandraStoreOptions } from "./cassandra-session.js";
-import type { Webhook, WebhookStore } from "./webhook-store.js";
+import { webhookOfRow, webhookRow, type Webhook, type WebhookStore } from "./webhook-store.js";
 
-const decode = (blob: Buffer): Webhook => fromBinary(WebhookSchema, blob);
+const decode = (row: cassandra.types.Row): Webhook => webhookOfRow(row.webhook as Buffer, row.webhook_token as string | null);
 
 /**
- * Webhooks on Cassandra/ScyllaDB (migration 8): `webhooks` by id (execute and get read one row)
+ * Webhooks on Cassandra/ScyllaDB (migrations 8 and 12, the token column): `webhooks` by id (execute and get read one row)
  * and `webhooks_by_guild`, one partition per guild, for the lists. A write goes to both tables
  * in a logged batch, so a webhook is never in one and not the other once the batch applied.
  */
@@ -29,11 +28,14 @@ export class CassandraWebhookStore implements WebhookStore {
   }
 
   async putWebhook(webhook: Webhook): Promise<Webhook> {
-    const blob = Buffer.from(toBinary(WebhookSchema, webhook));
+    const row = webhookRow(webhook);
+    const blob = row.blob;
+    // No token: left unset (undefined), not a null that would write a tombstone.
+    const token = row.token ?? undefined;
     const previous = await this.getWebhook(webhook.id);
     const queries = [
-      { query: `INSERT INTO ${this.ks}.webhooks (webhook_id, webhook) VALUES (?, ?)`, params: [webhook.id, blob] },
-      { query: `INSERT INTO ${this.ks}.webhooks_by_guild (guild_id, webhook_id, channel_id, webhook) VALUES (?, ?, ?, ?)`, params: [webhook.guildId, webhook.id, webhook.channelId, blob] },
+      { query: `INSERT INTO ${this.ks}.webhooks (webhook_id, webhook, webhook_token) VALUES (?, ?, ?)`, params: [webhook.id, blob, token] },
+      { query: `INSERT INTO ${this.ks}.webhooks_by_guild (guild_id, webhook_id, channel_id, webhook, webhook_token) VALUES (?, ?, ?, ?, ?)`, params: [webhook.guildId, webhook.id, webhook.channelId, blob, token] },
     ];
     // A webhook never leaves its guild, but a bad caller could say otherwise: the old guild's row goes.
     if (previous && previous.guildId !== webhook.guildId) {
@@ -44,14 +46,14 @@ export class CassandraWebhookStore implements WebhookStore {
   }
 
   async getWebhook(webhookId: bigint): Promise<Webhook | undefined> {
-    const result = await this.session.execute("get_webhook", `SELECT webhook FROM ${this.ks}.webhooks WHERE webhook_id = ?`, [webhookId]);
-    const blob = result.first()?.webhook as Buffer | undefined;
-    return blob ? decode(blob) : undefined;
+    const result = await this.session.execute("get_webhook", `SELECT webhook, webhook_token FROM ${this.ks}.webhooks WHERE webhook_id = ?`, [webhookId]);
+    const row = result.first();
+    return row?.webhook ? decode(row) : undefined;
   }
 
   async listWebhooks(guildId: bigint, channelId: bigint): Promise<Webhook[]> {
-    const rows = await this.session.all("list_webhooks", `SELECT channel_id, webhook FROM ${this.ks}.webhooks_by_guild WHERE guild_id = ?`, [guildId]);
-    return rows.filter((row) => channelId === 0n || (row.channel_id as bigint) === channelId).map((row) => decode(row.webhook as Buffer));
+    const rows = await this.session.all("list_webhooks", `SELECT channel_id, webhook, webhook_token FROM ${this.ks}.webhooks_by_guild WHERE guild_id = ?`, [guildId]);
+    return rows.filter((row) => channelId === 0n || (row.channel_id as bigint) === channelId).map(decode);
   }
 
   async deleteWebhook(webhookId: bigint): Promise<boolean> {

@@ -266,6 +266,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE applications ADD COLUMN interactions_endpoint_url TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 12,
+    name: "webhook tokens",
+    sql: `
+      -- The token itself, shown to managers as on Discord (NULL for webhooks made before: only
+      -- their hash is known). Kept beside the encoding, which stays token-free.
+      ALTER TABLE webhooks ADD COLUMN webhook_token TEXT;
+    `,
+  },
 ];
 
 /** A snowflake as bound to SQLite's signed 64-bit INTEGER (and back). */

@@ -1,7 +1,5 @@
 import type Database from "better-sqlite3";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { WebhookSchema } from "@chorus/contracts/chorus/chat/v1/webhook_pb";
-import type { QueryHook, Webhook, WebhookStore } from "./webhook-store.js";
+import { webhookOfRow, webhookRow, type QueryHook, type Webhook, type WebhookStore } from "./webhook-store.js";
 import { SqliteConnection, toDb } from "./sqlite-schema.js";
 
 export interface SqliteWebhookStoreOptions {
@@ -10,9 +8,10 @@ export interface SqliteWebhookStoreOptions {
   onQuery?: QueryHook;
 }
 
-const decode = (blob: Buffer): Webhook => fromBinary(WebhookSchema, blob);
+type Row = { webhook: Buffer; webhook_token: string | null };
+const decode = (row: Row): Webhook => webhookOfRow(row.webhook, row.webhook_token);
 
-/** Webhooks on SQLite (migration 8 in sqlite-schema.ts). */
+/** Webhooks on SQLite (migrations 8 and 12 in sqlite-schema.ts). */
 export class SqliteWebhookStore implements WebhookStore {
   readonly backend = "sqlite" as const;
   private readonly connection: SqliteConnection<ReturnType<SqliteWebhookStore["prepareStatements"]>>;
@@ -31,13 +30,13 @@ export class SqliteWebhookStore implements WebhookStore {
 
   private prepareStatements(db: Database.Database) {
     return {
-      put: db.prepare<[bigint, bigint, bigint, Buffer]>(
-        `INSERT INTO webhooks (webhook_id, guild_id, channel_id, webhook) VALUES (?, ?, ?, ?)
-         ON CONFLICT (webhook_id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id, webhook = excluded.webhook`,
+      put: db.prepare<[bigint, bigint, bigint, Buffer, string | null]>(
+        `INSERT INTO webhooks (webhook_id, guild_id, channel_id, webhook, webhook_token) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (webhook_id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id, webhook = excluded.webhook, webhook_token = excluded.webhook_token`,
       ),
-      get: db.prepare<[bigint], Buffer>("SELECT webhook FROM webhooks WHERE webhook_id = ?").pluck(),
-      byGuild: db.prepare<[bigint], Buffer>("SELECT webhook FROM webhooks WHERE guild_id = ? ORDER BY webhook_id").pluck(),
-      byChannel: db.prepare<[bigint, bigint], Buffer>("SELECT webhook FROM webhooks WHERE guild_id = ? AND channel_id = ? ORDER BY webhook_id").pluck(),
+      get: db.prepare<[bigint], Row>("SELECT webhook, webhook_token FROM webhooks WHERE webhook_id = ?"),
+      byGuild: db.prepare<[bigint], Row>("SELECT webhook, webhook_token FROM webhooks WHERE guild_id = ? ORDER BY webhook_id"),
+      byChannel: db.prepare<[bigint, bigint], Row>("SELECT webhook, webhook_token FROM webhooks WHERE guild_id = ? AND channel_id = ? ORDER BY webhook_id"),
       remove: db.prepare<[bigint]>("DELETE FROM webhooks WHERE webhook_id = ?"),
     };
   }
@@ -49,7 +48,8 @@ export class SqliteWebhookStore implements WebhookStore {
   putWebhook(webhook: Webhook): Promise<Webhook> {
     return this.connection.run("put_webhook", (s) => {
       this.query("put_webhook");
-      s.put.run(toDb(webhook.id), toDb(webhook.guildId), toDb(webhook.channelId), Buffer.from(toBinary(WebhookSchema, webhook)));
+      const row = webhookRow(webhook);
+      s.put.run(toDb(webhook.id), toDb(webhook.guildId), toDb(webhook.channelId), row.blob, row.token);
       return webhook;
     });
   }
@@ -57,8 +57,8 @@ export class SqliteWebhookStore implements WebhookStore {
   getWebhook(webhookId: bigint): Promise<Webhook | undefined> {
     return this.connection.run("get_webhook", (s) => {
       this.query("get_webhook");
-      const blob = s.get.get(toDb(webhookId));
-      return blob ? decode(blob) : undefined;
+      const row = s.get.get(toDb(webhookId));
+      return row ? decode(row) : undefined;
     });
   }
 

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
@@ -18,6 +19,10 @@ function checkWebhook(webhook: Webhook | undefined): Webhook {
   const length = [...webhook.name].length;
   if (length < 1 || length > MAX_WEBHOOK_NAME_LENGTH) throw invalidArgument("webhook.name", `1 to ${MAX_WEBHOOK_NAME_LENGTH} characters`);
   if (webhook.tokenHash.length !== TOKEN_HASH_BYTES) throw invalidArgument("webhook.token_hash", `${TOKEN_HASH_BYTES} bytes (a SHA-256)`);
+  // A token that does not open the webhook would be shown to managers and fail on use.
+  if (webhook.token !== "" && !timingSafeEqual(createHash("sha256").update(webhook.token).digest(), webhook.tokenHash)) {
+    throw invalidArgument("webhook.token", "does not match token_hash");
+  }
   if (webhook.avatar !== undefined && webhook.avatar.length > 200) throw invalidArgument("webhook.avatar", "at most 200 characters");
   return create(WebhookSchema, { ...webhook, type: webhook.type || 1 });
 }

@@ -1,4 +1,5 @@
-import type { Webhook } from "@chorus/contracts/chorus/chat/v1/webhook_pb";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { WebhookSchema, type Webhook } from "@chorus/contracts/chorus/chat/v1/webhook_pb";
 import type { QueryHook } from "./message-store.js";
 
 export type { Webhook, QueryHook };
@@ -6,7 +7,8 @@ export type { Webhook, QueryHook };
 /**
  * Channel webhooks (the WebhookStorageService contract), with the same semantics on Cassandra
  * and SQLite (test/webhook-conformance.ts). A webhook is kept whole (its Protobuf encoding):
- * nothing queries inside it but its guild and channel.
+ * nothing queries inside it but its guild and channel. Its token is a column of its own
+ * (migration 12), so rows written before it simply have none.
  */
 export interface WebhookStore {
   readonly backend: "sqlite" | "cassandra";
@@ -19,4 +21,16 @@ export interface WebhookStore {
   listWebhooks(guildId: bigint, channelId: bigint): Promise<Webhook[]>;
   /** False when there was none. */
   deleteWebhook(webhookId: bigint): Promise<boolean>;
+}
+
+/** A webhook's row: its encoding without the token, and the token apart (null when none). */
+export function webhookRow(webhook: Webhook): { blob: Buffer; token: string | null } {
+  return { blob: Buffer.from(toBinary(WebhookSchema, { ...webhook, token: "" })), token: webhook.token === "" ? null : webhook.token };
+}
+
+/** The webhook of a row (a row from before migration 12 has no token). */
+export function webhookOfRow(blob: Buffer, token: string | null | undefined): Webhook {
+  const webhook = fromBinary(WebhookSchema, blob);
+  webhook.token = token ?? "";
+  return webhook;
 }

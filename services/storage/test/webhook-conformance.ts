@@ -62,6 +62,28 @@ export function describeWebhookConformance(name: string, makeStore: () => Promis
       assert.deepEqual((await webhooks.listWebhooks({ guildId })).webhooks.map((w) => w.id), [b.id]);
     });
 
+    it("keeps the token (migration 12); a webhook stored without one (as before it) has none", async () => {
+      const guildId = ids.next();
+      const channelId = ids.next();
+      const token = randomBytes(51).toString("base64url");
+      const hashOf = (t: string) => new Uint8Array(createHash("sha256").update(t).digest());
+      const withToken = { id: ids.next(), type: 1, guildId, channelId, name: "Tokened", tokenHash: hashOf(token), token };
+      const legacy = { id: ids.next(), type: 1, guildId, channelId, name: "Legacy", tokenHash: tokenHash() };
+      assert.equal((await webhooks.putWebhook({ webhook: withToken })).webhook!.token, token);
+      await webhooks.putWebhook({ webhook: legacy });
+      assert.equal((await webhooks.getWebhook({ webhookId: withToken.id })).webhook!.token, token);
+      assert.equal((await webhooks.getWebhook({ webhookId: legacy.id })).webhook!.token, "");
+      const listed = (await webhooks.listWebhooks({ guildId })).webhooks;
+      assert.deepEqual(listed.map((w) => [w.id, w.token]), [[withToken.id, token], [legacy.id, ""]]);
+      assert.deepEqual((await webhooks.listWebhooks({ guildId, channelId })).webhooks.map((w) => w.token), [token, ""]);
+      // A rename keeps it; the hash still verifies.
+      await webhooks.putWebhook({ webhook: { ...withToken, name: "Renamed" } });
+      const renamed = (await webhooks.getWebhook({ webhookId: withToken.id })).webhook!;
+      assert.deepEqual([renamed.name, renamed.token, [...renamed.tokenHash]], ["Renamed", token, [...hashOf(token)]]);
+      await rejectsWith(webhooks.putWebhook({ webhook: { ...legacy, token } }), Code.InvalidArgument, "webhook.token");
+      assert.equal((await webhooks.getWebhook({ webhookId: legacy.id })).webhook!.token, "");
+    });
+
     it("refuses bad webhooks, naming the field", async () => {
       const base = { id: ids.next(), guildId: ids.next(), channelId: ids.next(), name: "ok", tokenHash: tokenHash() };
       await rejectsWith(webhooks.putWebhook({}), Code.InvalidArgument, "webhook");

@@ -62,7 +62,7 @@ export function newWebhookToken(): string {
   return randomBytes(51).toString("base64url");
 }
 
-/** What storage keeps of a token. */
+/** What requests are verified against (storage keeps it beside the token). */
 export function webhookTokenHash(token: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(token).digest());
 }

@@ -1,9 +1,11 @@
+import { timingSafeEqual } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { PermissionFlagsBits, RESTJSONErrorCodes } from "discord-api-types/v10";
 import type { MeshClients } from "@chorus/mesh";
 import type { SnowflakeGenerator } from "@chorus/snowflake";
 import type { Message } from "@chorus/contracts/chorus/chat/v1/message_pb";
-import type { Webhook } from "@chorus/contracts/chorus/chat/v1/webhook_pb";
+import { WebhookSchema, type Webhook } from "@chorus/contracts/chorus/chat/v1/webhook_pb";
 import { WebhookStorageService } from "@chorus/contracts/chorus/storage/v1/webhooks_pb";
 import { TokenKind, type Session } from "../accounts/accounts.js";
 import { GuildRequestError } from "../guilds/guild-errors.js";
@@ -16,6 +18,9 @@ export const unknownWebhook = () => new GuildRequestError(Code.NotFound, RESTJSO
 export const invalidWebhookToken = () => new GuildRequestError(Code.Unauthenticated, RESTJSONErrorCodes.InvalidWebhookToken);
 const missingPermissions = () => new GuildRequestError(Code.PermissionDenied, RESTJSONErrorCodes.MissingPermissions);
 
+/** Whether two token hashes are equal, in constant time. */
+const hashMatches = (given: Uint8Array, stored: Uint8Array): boolean => given.length === stored.length && timingSafeEqual(given, stored);
+
 /** Who acts on a webhook: a signed-in member with MANAGE_WEBHOOKS, or whoever holds its token. */
 export type WebhookAuthority = { session: Session } | { token: string };
 
@@ -24,8 +29,9 @@ export type WebhookAuthority = { session: Session } | { token: string };
  * WebhookService. Changes are guild commands run by the owner of the webhook's guild (which
  * checks MANAGE_WEBHOOKS, or the token, and announces WEBHOOKS_UPDATE); messages are message
  * commands run by the channel's owner as the webhook. Reads go to storage's
- * WebhookStorageService; the token is checked here first (only its SHA-256 is stored) and again
- * by the owner.
+ * WebhookStorageService; the token is checked here first (its SHA-256 against the stored one,
+ * in constant time) and again by the owner. Storage also keeps the token itself, which managers
+ * and the token's holder see, as on Discord.
  */
 export class Webhooks {
   constructor(
@@ -53,7 +59,7 @@ export class Webhooks {
   async withToken(webhookId: bigint, token: string): Promise<Webhook> {
     const webhook = await this.find(webhookId);
     if (!webhook) throw unknownWebhook();
-    if (!isTokenShaped(token) || !Buffer.from(webhookTokenHash(token)).equals(Buffer.from(webhook.tokenHash))) throw invalidWebhookToken();
+    if (!isTokenShaped(token) || !hashMatches(webhookTokenHash(token), webhook.tokenHash)) throw invalidWebhookToken();
     return webhook;
   }
 
@@ -72,7 +78,7 @@ export class Webhooks {
     return webhook;
   }
 
-  /** Creates a webhook in a guild channel; its token comes back once, here. */
+  /** Creates a webhook in a guild channel; the webhook comes back with its token. */
   async create(session: Session, channelId: bigint, input: { name: string; avatar?: string }): Promise<{ webhook: Webhook; token: string }> {
     const token = newWebhookToken();
     const result = await this.guilds.executeOnChannel(session.userId, channelId, {
@@ -84,12 +90,13 @@ export class Webhooks {
           name: input.name,
           avatar: input.avatar,
           tokenHash: webhookTokenHash(token),
+          token,
           // A bot's user id is its application's id.
           applicationId: session.kind === TokenKind.BOT ? session.userId : 0n,
         },
       },
     });
-    return { webhook: resultOf(result, "webhook"), token };
+    return { webhook: create(WebhookSchema, { ...resultOf(result, "webhook"), token }), token };
   }
 
   /** A channel's webhooks (MANAGE_WEBHOOKS in it). */

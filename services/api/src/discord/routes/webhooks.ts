@@ -36,10 +36,10 @@ type TokenMessageParams = { Params: { webhook_id: string; token: string; message
  * may be an interaction's (tokenWebhooks); else 10015 Unknown Webhook.
  */
 export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }: WebhookRouteDependencies) {
-  /** Webhooks as members with MANAGE_WEBHOOKS see them: with their creator. */
+  /** Webhooks as members with MANAGE_WEBHOOKS see them: with their creator and token. */
   const withCreators = async (list: readonly Webhook[]) => {
     const users = await lookUpUsers(accounts, list.map((w) => w.creatorId).filter((id) => id !== 0n));
-    return list.map((webhook) => discordWebhook(webhook, { users }));
+    return list.map((webhook) => discordWebhook(webhook, { users, token: true }));
   };
 
   const renderMessage = async (message: Message) => discordMessage(message, await lookUpUsers(accounts, usersOfMessage(message)));
@@ -91,9 +91,8 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
       const session = await requireSession(accounts, request);
       const channelId = pathSnowflake("channel_id", request.params.channel_id);
       const input = createWebhookBody(request.body);
-      const { webhook, token } = await webhooks.create(session, channelId, input);
-      const users = await lookUpUsers(accounts, [webhook.creatorId]);
-      return discordWebhook(webhook, { users, token });
+      const { webhook } = await webhooks.create(session, channelId, input);
+      return (await withCreators([webhook]))[0];
     });
 
     app.get<{ Params: { channel_id: string } }>("/channels/:channel_id/webhooks", async (request) => {
@@ -125,11 +124,11 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
       return reply.code(204).send();
     });
 
-    // With the token: no Authorization, and no `user` in the answer (as Discord).
+    // With the token: no Authorization, and no `user` in the answer, but the token (as Discord).
     app.get<TokenParams>("/webhooks/:webhook_id/:token", async (request) => {
       const found = await resolve(request.params);
       if (!("webhook" in found)) throw unknownWebhook();
-      return discordWebhook(found.webhook);
+      return discordWebhook(found.webhook, { token: true });
     });
 
     app.patch<TokenParams>("/webhooks/:webhook_id/:token", async (request) => {
@@ -138,7 +137,7 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
       const changes = modifyWebhookBody(request.body);
       // The token cannot move a webhook: Discord ignores channel_id here.
       delete changes.channelId;
-      return discordWebhook(await webhooks.modify(found.webhook.id, { token: found.token }, changes));
+      return discordWebhook(await webhooks.modify(found.webhook.id, { token: found.token }, changes), { token: true });
     });
 
     app.delete<TokenParams>("/webhooks/:webhook_id/:token", async (request, reply) => {
