@@ -127,6 +127,11 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
         const all: Hook[] = await ok(200, GuildIncomingWebhookResponseSchema, "GET", `/guilds/${guildId}/webhooks`, { token: alice.token });
         assert.deepEqual(all.map((w) => [w.id, w.token]).sort(), [[created.id, token], [second.id, second.token]].sort());
         assert.ok(all.every((w) => w.user?.id === alice.id), "lists show the creator");
+        // Bob given MANAGE_WEBHOOKS through a role is a manager too: he sees the token.
+        const role = await ok(200, undefined, "POST", `/guilds/${guildId}/roles`, { token: alice.token, body: { name: "hooks", permissions: P.ManageWebhooks.toString() } });
+        assert.equal((await call("PUT", `/guilds/${guildId}/members/${bob.id}/roles/${role.id}`, { token: alice.token })).status, 204);
+        const bobs: Hook[] = await ok(200, GuildIncomingWebhookResponseSchema, "GET", `/channels/${general}/webhooks`, { token: bob.token });
+        assert.deepEqual(bobs.map((w) => [w.id, w.token]), [[created.id, token]]);
 
         const got = await webhook(200, "GET", `/webhooks/${created.id}`, { token: alice.token });
         assert.equal(got.user?.id, alice.id);
