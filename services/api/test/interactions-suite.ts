@@ -20,7 +20,7 @@ import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 
 /** How the suite configures the guild nodes: interactions live 8 s (Discord: 15 min) and fail after 3 s unanswered. */
 export const INTERACTION_ENV = { CHORUS_INTERACTION_TTL_SECONDS: "8", CHORUS_INTERACTION_DEADLINE_MS: "3000" };
-const PERSON_INTENTS = G.Guilds | G.GuildMessages | G.MessageContent;
+const PERSON_INTENTS = G.Guilds | G.GuildMessages | G.DirectMessages | G.MessageContent;
 
 export interface ChorusUnderTest {
   /** Base URL of the api's HTTP edge. */
@@ -113,7 +113,7 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
           ],
         })) as { id: string; name: string }[];
         for (const c of registered) commandIds.set(c.name, c.id);
-        client = new Client({ intents: [G.Guilds], rest: { api: `${chorus.httpUrl}/api`, version: "10" } });
+        client = new Client({ intents: [G.Guilds, G.DirectMessages], rest: { api: `${chorus.httpUrl}/api`, version: "10" } });
         client.on(Events.InteractionCreate, async (interaction: Interaction) => {
           try {
             if (interaction.isChatInputCommand()) {
@@ -134,6 +134,8 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
                 await interaction.deferReply();
                 await interaction.editReply({ content: "done later" });
                 await interaction.followUp({ content: "and one more thing" });
+              } else if (interaction.commandName === "dmhello") {
+                await interaction.reply({ content: "hello in private" });
               } else if (interaction.commandName === "hush") {
                 await interaction.deferReply({ flags: MessageFlags.Ephemeral });
                 await interaction.editReply({ content: "hushed" });
@@ -318,6 +320,23 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         const other = await call("GET", `/webhooks/${s.owner.id}/${token}/messages/@original`);
         assert.equal(other.status, 404, JSON.stringify(other.body));
         assert.equal(other.body.code, 10015);
+        assert.deepEqual(failures, []);
+      });
+
+      it("in a DM with the bot: a global command reaches the bot and its reply reaches the person", async () => {
+        const rest = new REST({ api: `${chorus.httpUrl}/api`, version: "10" }).setToken(s.botToken);
+        const created = (await rest.post(Routes.applicationCommands(s.app.id), { body: { name: "dmhello", description: "Hello in a DM" } })) as { id: string };
+        const dm = await call("POST", "/users/@me/channels", { token: s.owner.token, body: { recipient_id: s.app.id } });
+        assert.equal(dm.status, 200, JSON.stringify(dm.body));
+        const res = await invoke(s.owner.token, { type: 2, application_id: s.app.id, channel_id: dm.body.id, data: { id: created.id, name: "dmhello", type: 1 } });
+        assert.equal(res.status, 204, JSON.stringify(res.body));
+        const reply = await ownerSession
+          .next("the DM reply", (d) => d.t === "MESSAGE_CREATE" && d.d.channel_id === dm.body.id && d.d.content === "hello in private")
+          .catch((err: Error) => {
+            throw new Error(`${err.message}; the bot's failures: ${failures.map(String).join("; ")}; the person saw ${ownerSession.dispatches.slice(-5).map((d) => d.t).join(", ")}`);
+          });
+        assert.equal(reply.d.author.id, s.app.id);
+        assert.equal(reply.d.guild_id, undefined);
         assert.deepEqual(failures, []);
       });
 
