@@ -1,6 +1,6 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ApplicationCommandSchema } from "@chorus/contracts/chorus/chat/v1/application_command_pb";
-import { CassandraSession, type CassandraStoreOptions } from "./cassandra-session.js";
+import { CassandraBackedStore } from "./cassandra-session.js";
 import type { ApplicationCommand, CommandStore, ScopeChange } from "./command-store.js";
 import { CommandIdTakenError } from "./command-plan.js";
 import { StoreContentionError } from "./storage-errors.js";
@@ -23,24 +23,7 @@ const decode = (blob: Buffer): ApplicationCommand => fromBinary(ApplicationComma
  * to its scope; it is written before the batch and cleaned after it, so a command that exists
  * is always found, and an entry whose command is gone is ignored.
  */
-export class CassandraCommandStore implements CommandStore {
-  readonly backend = "cassandra" as const;
-  private readonly session: CassandraSession;
-  private readonly ks: string;
-
-  constructor(options: CassandraStoreOptions) {
-    this.session = new CassandraSession(options);
-    this.ks = this.session.keyspace;
-  }
-
-  open(): Promise<void> {
-    return this.session.open();
-  }
-
-  close(): Promise<void> {
-    return this.session.close();
-  }
-
+export class CassandraCommandStore extends CassandraBackedStore implements CommandStore {
   async getCommand(applicationId: bigint, commandId: bigint): Promise<ApplicationCommand | undefined> {
     const scope = (
       await this.session.execute("get_application_command_scope", `SELECT application_id, guild_id FROM ${this.ks}.application_command_scopes WHERE command_id = ?`, [commandId])

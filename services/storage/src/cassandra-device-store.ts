@@ -2,7 +2,7 @@ import type cassandra from "cassandra-driver";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { DeviceSchema, NotificationSettingsSchema, type DeviceKind } from "@chorus/contracts/chorus/chat/v1/device_pb";
-import { CassandraSession, type CassandraStoreOptions } from "./cassandra-session.js";
+import { CassandraBackedStore } from "./cassandra-session.js";
 import type { Device, DeviceStore, NotificationSettings } from "./device-store.js";
 
 /** Point reads of one list call in flight at once. */
@@ -43,24 +43,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
  * owner and the row (plain writes: two registrations of one token racing each other can leave
  * it listed under both users until either registers it again or a push to it fails for good).
  */
-export class CassandraDeviceStore implements DeviceStore {
-  readonly backend = "cassandra" as const;
-  private readonly session: CassandraSession;
-  private readonly ks: string;
-
-  constructor(options: CassandraStoreOptions) {
-    this.session = new CassandraSession(options);
-    this.ks = this.session.keyspace;
-  }
-
-  open(): Promise<void> {
-    return this.session.open();
-  }
-
-  close(): Promise<void> {
-    return this.session.close();
-  }
-
+export class CassandraDeviceStore extends CassandraBackedStore implements DeviceStore {
   async putDevice(device: Device, nowMs: number): Promise<Device> {
     const [owner, existing] = await Promise.all([
       this.session.execute("get_device_owner", `SELECT user_id FROM ${this.ks}.push_device_owners WHERE device_id = ?`, [device.id]),

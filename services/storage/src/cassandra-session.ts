@@ -106,3 +106,26 @@ export class CassandraSession {
     await this.client.shutdown();
   }
 }
+
+/**
+ * What every Cassandra store of one kind of data starts from: its own session on the
+ * keyspace, opened and closed with the store, and the keyspace name for its statements.
+ */
+export abstract class CassandraBackedStore {
+  readonly backend = "cassandra" as const;
+  protected readonly session: CassandraSession;
+  protected readonly ks: string;
+
+  constructor(options: CassandraStoreOptions) {
+    this.session = new CassandraSession(options);
+    this.ks = this.session.keyspace;
+  }
+
+  open(): Promise<void> {
+    return this.session.open();
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}

@@ -1,5 +1,5 @@
 import type cassandra from "cassandra-driver";
-import { CassandraSession, type CassandraStoreOptions } from "./cassandra-session.js";
+import { CassandraBackedStore } from "./cassandra-session.js";
 import { webhookOfRow, webhookRow, type Webhook, type WebhookStore } from "./webhook-store.js";
 
 const decode = (row: cassandra.types.Row): Webhook => webhookOfRow(row.webhook as Buffer, row.webhook_token as string | null);
@@ -9,24 +9,7 @@ const decode = (row: cassandra.types.Row): Webhook => webhookOfRow(row.webhook a
  * and `webhooks_by_guild`, one partition per guild, for the lists. A write goes to both tables
  * in a logged batch, so a webhook is never in one and not the other once the batch applied.
  */
-export class CassandraWebhookStore implements WebhookStore {
-  readonly backend = "cassandra" as const;
-  private readonly session: CassandraSession;
-  private readonly ks: string;
-
-  constructor(options: CassandraStoreOptions) {
-    this.session = new CassandraSession(options);
-    this.ks = this.session.keyspace;
-  }
-
-  open(): Promise<void> {
-    return this.session.open();
-  }
-
-  close(): Promise<void> {
-    return this.session.close();
-  }
-
+export class CassandraWebhookStore extends CassandraBackedStore implements WebhookStore {
   async putWebhook(webhook: Webhook): Promise<Webhook> {
     const row = webhookRow(webhook);
     const blob = row.blob;
