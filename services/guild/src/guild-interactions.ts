@@ -195,7 +195,6 @@ export class GuildInteractions {
       deferredEphemeral: false,
     };
     this.live.set(id, live);
-    // Autocomplete has no visible failure: the client just shows no choices.
     live.deadline = setTimeout(() => this.missedDeadline(live), this.options.times.responseDeadlineMs);
     live.deadline.unref();
     const interactionJson = json(interaction);
@@ -208,6 +207,8 @@ export class GuildInteractions {
     if (live.acknowledged || !this.live.has(live.id)) return;
     live.acknowledged = true;
     live.failed = true;
+    // Autocomplete has no visible failure: the client just shows no choices.
+    if (live.type === Type.Autocomplete) return;
     this.signal(live, "INTERACTION_FAILURE", { id: String(live.id), nonce: live.nonce || null, reason: "the application did not respond in time" }, live.actorId);
   }
 
