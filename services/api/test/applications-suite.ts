@@ -21,7 +21,7 @@ import { ApplicationService } from "@chorus/contracts/chorus/api/v1/applications
 import { RelationshipService, RelationshipType } from "@chorus/contracts/chorus/api/v1/relationships_pb";
 import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
 import { SnowflakeGenerator } from "@chorus/snowflake";
-import { assertDiscordError, assertFormErrors, assertMatches, assertUnauthorized, httpCall, type CallOptions } from "./discord-http.js";
+import { assertDiscordError, assertFormErrors, assertMatches, assertUnauthorized, discordRequests } from "./discord-http.js";
 
 /** What the suite needs of a running Chorus. */
 export interface ChorusUnderTest {
@@ -50,14 +50,9 @@ export function describeApplications(mode: string, start: () => Promise<ChorusUn
     });
     after(stop);
 
-    const call = (method: string, path: string, options: CallOptions = {}) => httpCall(chorus.httpUrl, method, `/api/v10${path}`, options);
+    const { call, registerPerson } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
 
-    async function register() {
-      const username = freshName();
-      const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return { username, token: res.body.token as string, id: res.body.user_id as string };
-    }
+    const register = () => registerPerson(freshName());
 
     async function createApplication(token: string, name = `App ${freshName()}`) {
       const res = await call("POST", "/applications", { token, body: { name, description: "Helps out." } });

@@ -12,7 +12,7 @@ import { ApplicationCommandOptionType, ApplicationCommandType, RESTJSONErrorCode
 import { ApplicationCommandResponseSchema } from "discord-api-spec/zod";
 import { ApplicationCommandService } from "@chorus/contracts/chorus/api/v1/commands_pb";
 import { ErrorReasonSchema } from "@chorus/contracts/chorus/guild/v1/guild_pb";
-import { assertDiscordError, assertMatches, assertUnauthorized, formErrorCodes, httpCall, type CallOptions } from "./discord-http.js";
+import { assertDiscordError, assertMatches, assertUnauthorized, discordRequests, formErrorCodes } from "./discord-http.js";
 
 export interface ChorusUnderTest {
   httpUrl: string;
@@ -31,14 +31,9 @@ export function describeCommands(mode: string, start: () => Promise<ChorusUnderT
     });
     after(stop);
 
-    const call = (method: string, path: string, options: CallOptions = {}) => httpCall(chorus.httpUrl, method, `/api/v10${path}`, options);
+    const { call, registerPerson } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
 
-    async function register() {
-      const username = freshName();
-      const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return { token: res.body.token as string, id: res.body.user_id as string };
-    }
+    const register = () => registerPerson(freshName());
 
     /** An owner, an application with a bot, and a guild of the owner's the bot was added to. */
     async function botInGuild() {

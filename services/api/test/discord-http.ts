@@ -120,5 +120,12 @@ export function discordRequests(baseUrl: () => string) {
     assert.deepEqual(formErrorCodes(body.errors), fields, JSON.stringify(body.errors));
   }
 
-  return { call, ok, fails, formErrors };
+  /** Registers a person named `username` (fresh per call: the caller's business), asserting 201. */
+  async function registerPerson(username: string): Promise<{ id: string; token: string; username: string }> {
+    const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return { id: res.body.user_id as string, token: res.body.token as string, username };
+  }
+
+  return { call, ok, fails, formErrors, registerPerson };
 }

@@ -70,14 +70,9 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
     });
     after(stop);
 
-    const { call, ok, fails, formErrors } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
+    const { call, ok, fails, formErrors, registerPerson } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
 
-    async function register(): Promise<Person> {
-      const username = `e${run}_${++serial}`;
-      const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return { id: res.body.user_id, token: res.body.token };
-    }
+    const register = (): Promise<Person> => registerPerson(`e${run}_${++serial}`);
 
     /** A guild of `owner` with `others` as members; its id and its general channel's. */
     async function guildWith(owner: Person, ...others: Person[]): Promise<{ guildId: string; general: string }> {

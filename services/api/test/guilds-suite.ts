@@ -75,14 +75,9 @@ export function describeGuilds(mode: string, start: () => Promise<GuildChorusUnd
     });
     after(stop);
 
-    const { call, ok, fails, formErrors } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
+    const { call, ok, fails, formErrors, registerPerson } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
 
-    async function register(): Promise<Person> {
-      const username = `g${run}_${++serial}`;
-      const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return { id: res.body.user_id, token: res.body.token, username };
-    }
+    const register = (): Promise<Person> => registerPerson(`g${run}_${++serial}`);
 
     async function createGuild(owner: Person, name = `guild ${run}`): Promise<APIGuild> {
       return ok(201, GuildResponseSchema, "POST", "/guilds", { token: owner.token, body: { name } });

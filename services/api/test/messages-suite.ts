@@ -59,7 +59,7 @@ export function describeMessages(mode: string, start: () => Promise<MessageChoru
     });
     after(stop);
 
-    const { call, ok, fails, formErrors } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
+    const { call, ok, fails, formErrors, registerPerson } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
 
     const message = (status: number, method: string, path: string, options: Options): Promise<APIMessage & Record<string, any>> =>
       ok(status, MessageResponseSchema, method, path, options);
@@ -87,12 +87,7 @@ export function describeMessages(mode: string, start: () => Promise<MessageChoru
       return { id: app.id as string, rest, close };
     }
 
-    async function register(): Promise<Person> {
-      const username = `m${run}_${++serial}`;
-      const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return { id: res.body.user_id, token: res.body.token };
-    }
+    const register = (): Promise<Person> => registerPerson(`m${run}_${++serial}`);
 
     /** A guild of `owner` with `members` in it; its general channel. */
     async function guildWith(owner: Person, ...members: Person[]): Promise<{ guildId: string; general: string }> {

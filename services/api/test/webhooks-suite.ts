@@ -49,7 +49,7 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
     });
     after(stop);
 
-    const { call, ok, fails, formErrors } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
+    const { call, ok, fails, formErrors, registerPerson } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
     const webhook = (status: number, method: string, path: string, options: CallOptions = {}): Promise<Hook> => ok(status, GuildIncomingWebhookResponseSchema, method, path, options);
     const message = (method: string, path: string, options: CallOptions = {}): Promise<APIMessage & Record<string, any>> => ok(200, MessageResponseSchema, method, path, options);
     const noContent = async (method: string, path: string, options: CallOptions = {}) => {
@@ -57,12 +57,7 @@ export function describeWebhooks(mode: string, start: () => Promise<WebhookChoru
       assert.equal(res.status, 204, `${method} ${path}: ${JSON.stringify(res.body)}`);
     };
 
-    async function register(): Promise<Person> {
-      const username = `w${run}_${++serial}`;
-      const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return { id: res.body.user_id, token: res.body.token };
-    }
+    const register = (): Promise<Person> => registerPerson(`w${run}_${++serial}`);
 
     /** A guild of `owner` with `members` in it: its id, general channel and a second text channel. */
     async function guildWith(owner: Person, ...members: Person[]) {
