@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { verifyKey } from "discord-interactions";
 import { PrivateApplicationResponseSchema } from "discord-api-spec/zod";
-import { assertFormErrors, assertMatches, formErrorCodes, httpCall, type CallOptions } from "./discord-http.js";
+import { assertFormErrors, assertMatches, discordRequests, formErrorCodes } from "./discord-http.js";
 import { startInteractionEndpoint, type InteractionEndpoint } from "./interaction-endpoint.js";
 import { REST } from "@discordjs/rest";
 import { ActionRowBuilder, Client, Events, GatewayIntentBits as G, MessageFlags, ModalBuilder, Routes, StringSelectMenuBuilder, TextInputBuilder, TextInputStyle, type Interaction } from "discord.js";
@@ -46,14 +46,9 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
       await stop();
     });
 
-    const call = (method: string, path: string, options: CallOptions = {}) => httpCall(chorus.httpUrl, method, `/api/v10${path}`, options);
+    const { call, registerPerson } = discordRequests(() => `${chorus.httpUrl}/api/v10`);
 
-    async function register() {
-      const username = freshName();
-      const res = await call("POST", "/auth/register", { body: { username, email: `${username}@example.com`, password: `pw-${username}-secret` } });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      return { username, token: res.body.token as string, id: res.body.user_id as string };
-    }
+    const register = () => registerPerson(freshName());
 
     async function createApplication(token: string) {
       const res = await call("POST", "/applications", { token, body: { name: `App ${freshName()}` } });
