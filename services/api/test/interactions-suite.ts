@@ -105,6 +105,8 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
             { name: "slow", description: "Deferred, then edited and followed up" },
             { name: "hush", description: "Deferred ephemeral, then edited twice" },
             { name: "find", description: "Autocomplete", options: [{ type: 3, name: "query", description: "Query", autocomplete: true }] },
+            { name: "manage", description: "For managers", default_member_permissions: String(1n << 5n) },
+            { name: "lock", description: "Administrators only", default_member_permissions: "0" },
           ],
         })) as { id: string; name: string }[];
         for (const c of registered) commandIds.set(c.name, c.id);
@@ -120,6 +122,8 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
                   .setMaxValues(2)
                   .addOptions({ label: "Vanilla", value: "vanilla" }, { label: "Mango", value: "mango" }, { label: "Cherry", value: "cherry" });
                 await interaction.reply({ content: `Mood ${interaction.options.getString("mood")}: choose`, components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu)] });
+              } else if (interaction.commandName === "manage" || interaction.commandName === "lock") {
+                await interaction.reply({ content: `${interaction.commandName}: done` });
               } else if (interaction.commandName === "secret") {
                 await interaction.reply({ content: "only you", flags: MessageFlags.Ephemeral });
               } else if (interaction.commandName === "later") {
@@ -239,6 +243,21 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         assert.equal(err!.findDetails(ErrorReasonSchema)[0]?.code, 50035);
         const anonymous = await api.createInteraction(pick).then(() => undefined, (e: unknown) => ConnectError.from(e));
         assert.equal(anonymous?.code, Code.Unauthenticated);
+      });
+
+      it("default_member_permissions: a member without them is refused (50013), one with them is not; \"0\" is for administrators", async () => {
+        const asMember = (name: string) =>
+          invoke(s.member.token, { type: 2, application_id: s.app.id, channel_id: s.channelId, guild_id: s.guildId, data: { id: commandIds.get(name), name, type: 1 } });
+        for (const name of ["manage", "lock"]) {
+          const refused = await asMember(name);
+          assert.deepEqual([refused.status, refused.body.code], [403, 50013], `${name}: ${JSON.stringify(refused.body)}`);
+        }
+        // The guild's owner holds every permission.
+        assert.equal((await command("manage")).status, 204);
+        await ownerSession.next("the manager's reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "manage: done");
+        assert.equal((await command("lock")).status, 204);
+        await ownerSession.next("the administrator's reply", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "lock: done");
+        assert.deepEqual(failures, []);
       });
 
       it("an ephemeral reply reaches only the invoking person", async () => {

@@ -23,7 +23,7 @@ import { has, Permission } from "@chorus/permissions";
 import type { SnowflakeGenerator } from "@chorus/snowflake";
 import { json, type Dispatch } from "./guild-dispatch.js";
 import type { GuildFanout } from "./guild-fanout.js";
-import { Codes, guildError, invalidField, missingAccess, refused, unknownChannel } from "./guild-errors.js";
+import { Codes, guildError, invalidField, missingAccess, missingPermissions, refused, unknownChannel } from "./guild-errors.js";
 import type { GuildHost } from "./guild-host.js";
 import type { GuildMessages } from "./guild-messages.js";
 import { checkComponentInteraction } from "./interaction-rules.js";
@@ -133,6 +133,11 @@ export class GuildInteractions {
     const perms = model.channelPermissions(req.actorId, channel);
     if (!has(perms, Permission.ViewChannel)) throw missingAccess();
     const priv = isPrivate(channel);
+    // A command's default_member_permissions: all of them, in this channel (administrators'
+    // computed sets hold every flag; "0" leaves the command to them). Private channels have no
+    // permissions to hold.
+    const required = req.requiredPermissions === 0n ? Permission.Administrator : req.requiredPermissions;
+    if (!priv && required !== undefined && !has(perms, required)) throw missingPermissions();
     // The bot must be in the guild (or the private channel) to be told of it.
     if (priv ? !channel.recipientIds.includes(req.applicationId) : !model.members.has(req.applicationId)) {
       throw guildError(Code.NotFound, Codes.UnknownApplication, "Unknown Application");

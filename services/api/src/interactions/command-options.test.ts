@@ -64,4 +64,15 @@ describe("interaction tokens", () => {
     assert.deepEqual(parseInteractionToken(`${owner.toString(36)}.${id.toString(36)}.${"a".repeat(43)}`), { ownerId: owner, interactionId: id });
     for (const bad of ["", "abc", "a.b", "0.1.x", "A.b.c", `${(1n << 64n).toString(36)}.1.x`, "1.2.3.4"]) assert.equal(parseInteractionToken(bad), undefined, bad);
   });
+
+  it("hand the command's default_member_permissions on for the owner to check (none: anyone)", async () => {
+    const gated = create(ApplicationCommandSchema, { ...command, id: 101n, name: "gated", options: [], defaultMemberPermissions: "32" });
+    const locked = create(ApplicationCommandSchema, { ...command, id: 102n, name: "locked", options: [], defaultMemberPermissions: "0" });
+    const byId = new Map([[100n, command], [101n, gated], [102n, locked]]);
+    const several: CommandSource = { get: async (_applicationId, commandId) => byId.get(commandId) };
+    const invoke = (id: bigint, name: string, options?: unknown[]) => checkCommandInvocation(several, 1n, 7n, { id: String(id), name, type: 1, ...(options ? { options } : {}) }, false);
+    assert.equal((await invoke(101n, "gated")).requiredPermissions, 32n);
+    assert.equal((await invoke(102n, "locked")).requiredPermissions, 0n);
+    assert.equal("requiredPermissions" in (await invoke(100n, "order", [{ name: "size", type: 3, value: "s" }])), false);
+  });
 });

@@ -86,7 +86,13 @@ function checkOptions(declared: readonly ApplicationCommandOption[], given: unkn
 }
 
 /** The invocation's `data` as the application gets it, once checked against the stored command. */
-export async function checkCommandInvocation(source: CommandSource, applicationId: bigint, guildId: bigint, data: Json, autocomplete: boolean): Promise<Json> {
+export async function checkCommandInvocation(
+  source: CommandSource,
+  applicationId: bigint,
+  guildId: bigint,
+  data: Json,
+  autocomplete: boolean,
+): Promise<{ data: Json; requiredPermissions?: bigint }> {
   const id = typeof data.id === "string" && /^\d{1,20}$/.test(data.id) ? BigInt(data.id) : undefined;
   if (id === undefined) throw bad("data.id", "NUMBER_TYPE_COERCE", "Must be a snowflake.");
   const command = await source.get(applicationId, id);
@@ -95,7 +101,12 @@ export async function checkCommandInvocation(source: CommandSource, applicationI
   const type = data.type ?? 1;
   if (type !== command.type) throw bad("data.type", "APPLICATION_COMMAND_TYPE_INVALID", `The command is of type ${command.type}.`);
   checkOptions(command.options, data.options, "data.options", autocomplete);
-  return { ...data, type, ...(command.guildId !== 0n ? { guild_id: String(command.guildId) } : {}) };
+  // Who may use it is the owner's to check (it knows the person's permissions in the channel).
+  const required = command.defaultMemberPermissions;
+  return {
+    data: { ...data, type, ...(command.guildId !== 0n ? { guild_id: String(command.guildId) } : {}) },
+    ...(required !== undefined && /^\d{1,20}$/.test(required) ? { requiredPermissions: BigInt(required) } : {}),
+  };
 }
 
 /** A CommandSource over storage's CommandStorageService. */

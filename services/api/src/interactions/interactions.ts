@@ -98,8 +98,9 @@ export class Interactions implements TokenWebhookHandler {
       throw new InvalidFieldsError([fieldError("application_id", "UNKNOWN_APPLICATION", "Unknown application.")]);
     });
     let data = input.data;
+    let requiredPermissions: bigint | undefined;
     if (input.type === InteractionType.Command || input.type === InteractionType.Autocomplete) {
-      data = await checkCommandInvocation(this.commands, input.application_id, ownerId === input.channel_id ? 0n : ownerId, input.data, input.type === InteractionType.Autocomplete);
+      ({ data, requiredPermissions } = await checkCommandInvocation(this.commands, input.application_id, ownerId === input.channel_id ? 0n : ownerId, input.data, input.type === InteractionType.Autocomplete));
     }
     const endpoint = application.interactionsEndpointUrl;
     let created;
@@ -114,6 +115,7 @@ export class Interactions implements TokenWebhookHandler {
         messageId: input.message_id ?? 0n,
         deliverOverGateway: endpoint === "",
         nonce: input.nonce ?? "",
+        requiredPermissions,
       });
     } catch (err) {
       throw fromGuildServiceError(err);
