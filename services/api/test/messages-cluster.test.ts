@@ -1,5 +1,5 @@
-// Messages in cluster mode: an api process, two guild processes and a storage process on real
-// etcd and Cassandra. Guilds and DMs are spread over both guild nodes, so each message command
+// Messages in cluster mode: an api process, two guild processes, a storage process, a relay and
+// a gateway on real etcd, Cassandra and Redis. Guilds and DMs are spread over both guild nodes, so each message command
 // reaches its channel's owner through the directory, and reads go to storage by channel id.
 // Attachments' files go to a blob directory of the test's own (CHORUS_BLOB_DIR).
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,8 +14,8 @@ const blobDir = mkdtempSync(join(tmpdir(), "chorus-blobs-"));
 describeMessages(
   "cluster",
   async () => {
-    cluster = await startApiCluster({ storage: 1, guild: 2, apiEnv: { CHORUS_BLOB_DIR: blobDir, CHORUS_MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT_BYTES) } });
-    return { httpUrl: cluster.api.urls.http, meshUrl: `http://${cluster.api.address}`, blobDir };
+    cluster = await startApiCluster({ storage: 1, guild: 2, relay: 1, gateway: 1, apiEnv: { CHORUS_BLOB_DIR: blobDir, CHORUS_MAX_ATTACHMENT_BYTES: String(MAX_ATTACHMENT_BYTES) } });
+    return { httpUrl: cluster.api.urls.http, meshUrl: `http://${cluster.api.address}`, blobDir, gatewayUrl: cluster.gatewayUrls[0] };
   },
   async () => {
     await cluster?.stop();
