@@ -274,6 +274,17 @@ export function describeEmojis(mode: string, start: () => Promise<EmojiChorusUnd
         const users = await ok(200, undefined, "GET", `/channels/${general}/messages/${message.id}/reactions/${encodeURIComponent(`thumbs:${emoji.id}`)}`, { token: alice.token });
         assert.deepEqual(users.map((u: { id: string }) => u.id), [alice.id]);
 
+        // An emoji limited to a role: unknown (10014) to a member without it, usable with it.
+        const bob = await register();
+        const invite = await ok(200, undefined, "POST", `/channels/${general}/invites`, { token: alice.token, body: {} });
+        await ok(200, undefined, "POST", `/invites/${invite.code}`, { token: bob.token });
+        const vip = await ok(200, undefined, "POST", `/guilds/${guildId}/roles`, { token: alice.token, body: { name: "vip" } });
+        const limited = await createEmoji(alice, guildId, { name: "vip_only", image: dataUri("image/png", pngImage(8, 8)), roles: [vip.id] });
+        const bobReacts = () => call("PUT", `/channels/${general}/messages/${message.id}/reactions/${encodeURIComponent(`vip_only:${limited.id}`)}/@me`, { token: bob.token });
+        assert.deepEqual([(await bobReacts()).status, (await bobReacts()).body.code], [400, Codes.UnknownEmoji]);
+        assert.equal((await call("PUT", `/guilds/${guildId}/members/${bob.id}/roles/${vip.id}`, { token: alice.token })).status, 204);
+        assert.equal((await bobReacts()).status, 204);
+
         const withButtons = await ok(200, MessageResponseSchema, "POST", `/channels/${general}/messages`, {
           token: alice.token,
           body: {

@@ -403,13 +403,19 @@ export class GuildMessages {
   /**
    * A custom emoji ("name:id") must be one of the guild's (10014 Unknown Emoji otherwise) and is
    * kept under its current name, so that one emoji is one reaction whatever name the path
-   * gave. In a private channel no guild can say: it is taken as it is.
+   * gave. An emoji limited to roles is usable only by members holding one of them; to anyone
+   * else it is as unknown (Discord's clients do not even offer it). In a private channel no
+   * guild can say: it is taken as it is.
    */
   private reactionEmoji(ctx: Context, emoji: string): string {
     const custom = /^(.+):(\d+)$/.exec(emoji);
     if (!custom || ctx.private) return emoji;
     const known = ctx.model.emojis.get(BigInt(custom[2]));
     if (!known) throw refused(Codes.UnknownEmoji, "Unknown Emoji");
+    if (known.roleIds.length > 0) {
+      const held = ctx.model.members.get(ctx.actorId)?.roleIds ?? [];
+      if (!known.roleIds.some((role) => held.includes(role))) throw refused(Codes.UnknownEmoji, "Unknown Emoji");
+    }
     return `${known.name}:${known.id}`;
   }
 
