@@ -96,26 +96,14 @@ export class GuildMessages {
       switch (w.case) {
         case "sendWebhookMessage": {
           if (channel.type === ChannelType.GuildCategory) throw refused(Codes.CannotSendMessagesInNonTextChannel, "Cannot send messages in a non-text channel");
+          // A person's send, as the webhook (every permission), under its name and avatar.
           const draft = w.value.message;
-          if (!draft) throw invalidField("message", "Required.");
-          const message = create(MessageSchema, {
-            ...draft,
-            id: this.options.ids.next(),
-            channelId,
-            guildId: ownerId,
-            authorId: webhook.id,
+          return this.send(ctx, draft && create(MessageSchema, { ...draft, messageReference: undefined }), undefined, 0, {
             webhookId: webhook.id,
             applicationId: webhook.applicationId,
-            authorUsernameOverride: draft.authorUsernameOverride || webhook.name,
-            authorAvatarOverride: draft.authorAvatarOverride || webhook.avatar || "",
-            type: 0,
-            pinned: false,
-            editedTimestamp: undefined,
-            messageReference: undefined,
-            mentions: [...new Set(draft.mentions)],
-            mentionRoles: this.mentionableRoles(ctx, draft.mentionRoles),
+            authorUsernameOverride: draft?.authorUsernameOverride || webhook.name,
+            authorAvatarOverride: draft?.authorAvatarOverride || webhook.avatar || "",
           });
-          return this.deliver(ctx, message);
         }
         case "editWebhookMessage":
           await this.ofWebhook(channelId, w.value.messageId, webhook.id);

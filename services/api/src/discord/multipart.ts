@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import secureJson from "secure-json-parse";
 import { ATTACHMENT_LIMITS, AttachmentLimitError, type AttachmentFiles, type UploadedFile } from "../attachments/attachment-files.js";
+import { isRefusal } from "../messages/messages.js";
 import { DiscordHttpError, invalidFormBody } from "./errors.js";
 
 /** A message body sent as multipart/form-data, and the files that came with it (stored already). */
@@ -128,4 +129,37 @@ export async function settleRefusedForm(request: FastifyRequest, reply: FastifyR
     raw.resume();
   });
   if (!drained) reply.header("connection", "close");
+}
+
+/**
+ * A message route's body, JSON or multipart, handed to `run`. Multipart files are stored as they
+ * arrive (after `beforeFiles`, e.g. a permission check, so a refusal costs no upload); a form
+ * refused midway is settled (settleRefusedForm) and, if `run` is refused, its files are deleted
+ * again. When the outcome is unknown (the mesh failed under it) they stay: the message may have
+ * been stored with them.
+ */
+export async function withMessageForm<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  channelId: bigint,
+  attachments: AttachmentFiles,
+  run: (form: MessageForm) => Promise<T>,
+  beforeFiles?: () => Promise<void>,
+): Promise<T> {
+  let form: MessageForm = { body: request.body, files: [] };
+  if (request.isMultipart()) {
+    try {
+      await beforeFiles?.();
+      form = await readMessageForm(request, channelId, attachments);
+    } catch (err) {
+      await settleRefusedForm(request, reply);
+      throw err;
+    }
+  }
+  try {
+    return await run(form);
+  } catch (err) {
+    if (isRefusal(err)) await attachments.discard(form.files);
+    throw err;
+  }
 }

@@ -8,11 +8,11 @@ import { validate } from "../../accounts/account-rules.js";
 import type { AttachmentFiles } from "../../attachments/attachment-files.js";
 import { bulkDeleteIds, editMessageCommand, listMessagesQuerySchema, listReactionsQuerySchema, sendMessageCommand } from "../../messages/message-rules.js";
 import { isDict } from "../../messages/form-schemas.js";
-import { Messages, isRefusal, normalizeEmoji, type HistoryAnchor, type MessageCommandInit } from "../../messages/messages.js";
+import { Messages, normalizeEmoji, type HistoryAnchor, type MessageCommandInit } from "../../messages/messages.js";
 import { requireSession } from "../auth.js";
 import { pathSnowflake, pathSnowflakes } from "../path-ids.js";
 import { lookUpUsers } from "../user-lookup.js";
-import { readMessageForm, settleRefusedForm, type MessageForm } from "../multipart.js";
+import { withMessageForm, type MessageForm } from "../multipart.js";
 
 export interface MessageRouteDependencies {
   accounts: Accounts;
@@ -51,35 +51,24 @@ export function messageRoutes({ accounts, messages, attachments }: MessageRouteD
   };
 
   /**
-   * The body of a post or an edit: JSON, or a multipart form whose files are stored once the
-   * caller may attach files in the channel. `command` turns it into the command to run; if the
-   * command is refused, its files are deleted again. When its outcome is unknown (the mesh
-   * failed under it), they stay: the message may have been stored with them.
+   * Runs the command a post or an edit's body (JSON or multipart: withMessageForm) turns into;
+   * files are stored only once the caller may attach files in the channel.
    */
-  const runWithForm = async (
+  const runWithForm = (
     request: FastifyRequest,
     reply: FastifyReply,
     actorId: bigint,
     channelId: bigint,
     command: (form: MessageForm) => Promise<MessageCommandInit>,
-  ): Promise<Message> => {
-    let form: MessageForm = { body: request.body, files: [] };
-    if (request.isMultipart()) {
-      try {
-        await messages.requireAttachFiles(actorId, channelId);
-        form = await readMessageForm(request, channelId, attachments);
-      } catch (err) {
-        await settleRefusedForm(request, reply);
-        throw err;
-      }
-    }
-    try {
-      return Messages.messageOf(await messages.execute(actorId, channelId, await command(form)));
-    } catch (err) {
-      if (isRefusal(err)) await attachments.discard(form.files);
-      throw err;
-    }
-  };
+  ): Promise<Message> =>
+    withMessageForm(
+      request,
+      reply,
+      channelId,
+      attachments,
+      async (form) => Messages.messageOf(await messages.execute(actorId, channelId, await command(form))),
+      () => messages.requireAttachFiles(actorId, channelId),
+    );
 
   return async (app: FastifyInstance) => {
     // Multipart bodies for these routes only; files are read as streams by readMessageForm.

@@ -8,11 +8,10 @@ import type { Accounts } from "../../accounts/accounts.js";
 import type { AttachmentFiles } from "../../attachments/attachment-files.js";
 import { queryFlag } from "../../guilds/guild-rules.js";
 import { isDict } from "../../messages/form-schemas.js";
-import { isRefusal } from "../../messages/messages.js";
 import { createWebhookBody, editWebhookMessage, executeWebhookMessage, modifyWebhookBody } from "../../webhooks/webhook-rules.js";
 import { unknownWebhook, type Webhooks } from "../../webhooks/webhooks.js";
 import { requireSession } from "../auth.js";
-import { readMessageForm, settleRefusedForm, type MessageForm } from "../multipart.js";
+import { withMessageForm, type MessageForm } from "../multipart.js";
 import { pathSnowflake } from "../path-ids.js";
 import type { TokenWebhookHandler } from "../token-webhooks.js";
 import { lookUpUsers } from "../user-lookup.js";
@@ -62,27 +61,9 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
   // A channel webhook has no "@original" message: only snowflakes.
   const webhookMessageId = (value: string): bigint => pathSnowflake("message_id", value);
 
-  /**
-   * A post or an edit's body: JSON, or a multipart form whose files go to the webhook's
-   * channel once the token is known good. A refused command deletes the files again.
-   */
-  const withForm = async (request: FastifyRequest, reply: FastifyReply, channelId: bigint, run: (form: MessageForm) => Promise<Message>): Promise<Message> => {
-    let form: MessageForm = { body: request.body, files: [] };
-    if (request.isMultipart()) {
-      try {
-        form = await readMessageForm(request, channelId, attachments);
-      } catch (err) {
-        await settleRefusedForm(request, reply);
-        throw err;
-      }
-    }
-    try {
-      return await run(form);
-    } catch (err) {
-      if (isRefusal(err)) await attachments.discard(form.files);
-      throw err;
-    }
-  };
+  /** A post or an edit's body (withMessageForm): files go to the webhook's channel once the token is known good. */
+  const withForm = (request: FastifyRequest, reply: FastifyReply, channelId: bigint, run: (form: MessageForm) => Promise<Message>): Promise<Message> =>
+    withMessageForm(request, reply, channelId, attachments, run);
 
   return async (app: FastifyInstance) => {
     await app.register(fastifyMultipart, { throwFileSizeLimit: false });
