@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Makes a checkout runnable: installs dependencies when the lockfile changed, regenerates the
-// Protobuf code when a contract changed, and compiles every workspace (tsc -b, incremental).
-// Used by `npm start` and `npm test`; `node scripts/setup.mjs` runs it alone.
+// Protobuf code when a contract changed, compiles every workspace (tsc -b, incremental), and
+// builds the Rust crates (cargo) when they changed. Used by `npm start` and `npm test`;
+// `node scripts/setup.mjs` runs it alone.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,10 +52,61 @@ export function build() {
   run(bin('tsc'), ['-b'], 'compiled TypeScript (tsc -b)');
 }
 
-export function setup() {
+function nativeFingerprint() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'build' && entry.name !== 'target') walk(path);
+      } else hash.update(path.slice(root.length)).update(readFileSync(path));
+    }
+  };
+  for (const file of ['Cargo.toml', 'Cargo.lock']) hash.update(file).update(readFileSync(join(root, file)));
+  for (const crate of nativeCrates) walk(join(root, crate));
+  return hash.digest('hex');
+}
+
+const nativeCrates = ['services/push/native', 'loadtest/h2-endpoint'];
+export const nativeAddon = join(root, 'services', 'push', 'native', 'build', 'chorus_push_h2.node');
+export const h2Endpoint = join(root, 'target', 'release', 'chorus-h2-endpoint');
+
+function hasCargo() {
+  try {
+    execFileSync('cargo', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the Rust parts (the push service's HTTP/2 client addon, the push benchmark's endpoint)
+ * with cargo when their sources changed. Without cargo, `required` makes that an error (tests,
+ * benchmarks); otherwise Chorus runs without them (push's FCM/APNs then need
+ * CHORUS_PUSH_HTTP2_CLIENT=node).
+ */
+export function buildNative({ required = false } = {}) {
+  const stamp = join(root, 'target', '.chorus-native-fingerprint');
+  const fingerprint = nativeFingerprint();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint && existsSync(nativeAddon) && existsSync(h2Endpoint)) return;
+  if (!hasCargo()) {
+    if (required) throw new Error('setup: Rust\'s cargo is needed to build services/push/native (https://rustup.rs)');
+    console.error('setup: cargo not found; the push service\'s native HTTP/2 client is not built (FCM/APNs need CHORUS_PUSH_HTTP2_CLIENT=node)');
+    return;
+  }
+  run('cargo', ['build', '--release', '--locked', '--quiet'], 'built the native crates (cargo build --release)');
+  const library = join(root, 'target', 'release', process.platform === 'darwin' ? 'libchorus_push_h2.dylib' : 'libchorus_push_h2.so');
+  mkdirSync(dirname(nativeAddon), { recursive: true });
+  copyFileSync(library, nativeAddon);
+  writeFileSync(stamp, fingerprint);
+}
+
+export function setup({ native = 'optional' } = {}) {
   ensureInstalled();
   generate();
   build();
+  buildNative({ required: native === 'required' });
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) setup();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) setup({ native: 'required' });

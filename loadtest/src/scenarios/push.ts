@@ -11,6 +11,7 @@ import { createInterface, type Interface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { repoPath } from "@chorus/testing";
 import { FcmProvider } from "@chorus/service-push/fcm-provider";
+import type { Http2ClientKind } from "@chorus/service-push/http2-origin";
 import { GoogleAccessTokens, type GoogleServiceAccount } from "@chorus/service-push/provider-credentials";
 import { PushPipeline } from "@chorus/service-push/push-pipeline";
 import { Priority, type ProviderName, type PushProvider, type PushRequest } from "@chorus/service-push/push-request";
@@ -34,6 +35,7 @@ interface Settings {
   stubRate: number;
   highShare: number;
   threads: number;
+  client: Http2ClientKind;
 }
 
 function intOption(values: OptionValues, name: string, min: number, max: number): number {
@@ -41,6 +43,11 @@ function intOption(values: OptionValues, name: string, min: number, max: number)
   const n = Number(raw);
   if (typeof raw !== "string" || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
   return n;
+}
+
+function clientOption(raw: unknown): Http2ClientKind {
+  if (raw === "native" || raw === "node") return raw;
+  throw new UsageError(`--client must be native or node, got "${String(raw)}"`);
 }
 
 function settingsFrom(values: OptionValues): Settings {
@@ -56,6 +63,7 @@ function settingsFrom(values: OptionValues): Settings {
     stubRate: intOption(values, "stub-rate", 0, 1_000_000),
     highShare: intOption(values, "high-percent", 0, 100),
     threads: intOption(values, "threads", 0, 64),
+    client: clientOption(values.client),
   };
 }
 
@@ -68,16 +76,16 @@ interface Endpoint {
   stop(): Promise<void>;
 }
 
-async function startEndpoint(kind: ProviderName, delayMs: number): Promise<Endpoint> {
-  const child: ChildProcess = spawn(process.execPath, [repoPath("loadtest", "dist", "src", "push-endpoint-process.js"), kind, String(delayMs), "200"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+/** A child process that prints one JSON line when ready and answers "stats" on stdin. */
+async function startChild(what: string, command: string, args: string[]): Promise<Endpoint & { info: Record<string, unknown> }> {
+  const child: ChildProcess = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines: Interface = createInterface({ input: child.stdout! });
   const next = () => new Promise<string>((resolve, reject) => {
     lines.once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`the ${kind} endpoint exited (${code})`)));
+    child.once("exit", (code) => reject(new Error(`the ${what} exited (${code})`)));
+    child.once("error", reject);
   });
-  const info = JSON.parse(await next()) as Endpoint["info"];
+  const info = JSON.parse(await next()) as Endpoint["info"] & Record<string, unknown>;
   return {
     info,
     pid: child.pid!,
@@ -87,8 +95,31 @@ async function startEndpoint(kind: ProviderName, delayMs: number): Promise<Endpo
       return JSON.parse(await answer) as Awaited<ReturnType<Endpoint["stats"]>>;
     },
     async stop() {
+      if (child.exitCode !== null) return;
       child.stdin!.end("exit\n");
       await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+/**
+ * The provider side. FCM: messages go to the Rust h2c endpoint (loadtest/h2-endpoint, a few µs
+ * of CPU per request, as Google's servers cost the push process nothing), the OAuth token comes
+ * from the Node stand-in; Web Push: the Node stand-in (HTTP/1.1).
+ */
+async function startEndpoint(kind: ProviderName, delayMs: number): Promise<Endpoint> {
+  const standIn = await startChild(`${kind} endpoint`, process.execPath, [repoPath("loadtest", "dist", "src", "push-endpoint-process.js"), kind, String(delayMs), "200"]);
+  if (kind !== "fcm") return standIn;
+  const messages = await startChild("h2 endpoint", repoPath("target", "release", "chorus-h2-endpoint"), [String(delayMs)]).catch(async (err: Error) => {
+    await standIn.stop();
+    throw new Error(`${err.message}: the FCM endpoint is built by \`node scripts/setup.mjs\` (cargo)`);
+  });
+  return {
+    info: { url: `http://127.0.0.1:${messages.info.port as number}`, serviceAccount: standIn.info.serviceAccount },
+    pid: messages.pid,
+    stats: () => messages.stats(),
+    async stop() {
+      await Promise.all([messages.stop(), standIn.stop()]);
     },
   };
 }
@@ -240,8 +271,9 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
   try {
     const account = fcm.info.serviceAccount!;
     const tokens = new GoogleAccessTokens(account);
-    const spec: ProviderSpec = { kind: "fcm", projectId: account.project_id!, endpoint: fcm.info.url, account, timeoutMs: 30_000 };
-    const providers = { fcm: threads ? () => threads.provider("fcm", spec) : () => new FcmProvider({ projectId: account.project_id!, endpoint: fcm.info.url, tokens, timeoutMs: 30_000 }) };
+    const http2 = { timeoutMs: 30_000, client: s.client };
+    const spec: ProviderSpec = { kind: "fcm", projectId: account.project_id!, endpoint: fcm.info.url, account, http2 };
+    const providers = { fcm: threads ? () => threads.provider("fcm", spec) : () => new FcmProvider({ projectId: account.project_id!, endpoint: fcm.info.url, tokens, ...http2 }) };
     const target = (n: number) => ({ userId: BigInt(n % 100_000), deviceId: `d${n}`, token: `fcm-token-${n % 100_000}` });
     console.error(`push: FCM sustained, ${s.rate}/s for ${s.durationS} s`);
     outcomes.push(await runPhase({ name: "FCM sustained", lane: "fcm", providers, target, load: { rate: s.rate, durationS: s.durationS } }, s, fcm));
@@ -327,7 +359,7 @@ async function runPush(values: OptionValues): Promise<ScenarioReport> {
   const f = (n: number) => n.toLocaleString("en-US");
   return {
     scenario: "push",
-    title: `push pipeline: ${s.sinks} sinks × ${s.inFlight} in flight per provider, buffer ${f(s.buffer)}, provider delay ${s.delayMs} ms, ${s.highShare}% high priority, ${s.threads > 0 ? `${s.threads} sink threads` : "sinks in the main thread"}`,
+    title: `push pipeline: ${s.sinks} sinks × ${s.inFlight} in flight per provider, buffer ${f(s.buffer)}, provider delay ${s.delayMs} ms, ${s.highShare}% high priority, ${s.threads > 0 ? `${s.threads} sink threads` : "sinks in the main thread"}, ${s.client} HTTP/2 client`,
     startedAt,
     finishedAt: new Date().toISOString(),
     environment: { node: process.version, cpus: cpus().length, memoryGb: round(totalmem() / 2 ** 30, 1) },
@@ -383,6 +415,7 @@ export const scenario: Scenario = {
     "stub-rate": { type: "string", default: "16700" },
     "high-percent": { type: "string", default: "10" },
     threads: { type: "string", default: "0" },
+    client: { type: "string", default: "native" },
   },
   help: {
     rate: "FCM pushes offered per second in the sustained phase",
@@ -396,6 +429,7 @@ export const scenario: Scenario = {
     "stub-rate": "pushes per second through the pipeline with a stub provider (no I/O, same delay): the pipeline's own cost (0: no such phase)",
     "high-percent": "share of high-priority pushes",
     threads: "worker threads for the sinks' provider connections (CHORUS_PUSH_SINK_THREADS; 0: the main thread)",
+    client: "FCM's HTTP/2 client (CHORUS_PUSH_HTTP2_CLIENT): native (the Rust addon) or node (node:http2)",
   },
   run: runPush,
 };

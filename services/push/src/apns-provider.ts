@@ -1,4 +1,4 @@
-import { Http2Origin, retryAfterMs, type Http2OriginOptions } from "./http2-origin.js";
+import { openHttp2Origin, retryAfterMs, type Http2Connection, type Http2OriginOptions } from "./http2-origin.js";
 import type { ApnsProviderToken } from "./provider-credentials.js";
 import { Priority, type PushProvider, type PushRequest, type SendOutcome } from "./push-request.js";
 
@@ -32,10 +32,10 @@ function apnsReason(body: string): string {
  */
 export class ApnsProvider implements PushProvider {
   readonly name = "apns" as const;
-  private readonly origin: Http2Origin;
+  private readonly origin: Http2Connection;
 
   constructor(private readonly options: ApnsOptions) {
-    this.origin = new Http2Origin(options.endpoint, options);
+    this.origin = openHttp2Origin(options.endpoint, options);
   }
 
   async send(request: PushRequest): Promise<SendOutcome> {

@@ -1,4 +1,4 @@
-import { Http2Origin, retryAfterMs, type Http2OriginOptions } from "./http2-origin.js";
+import { openHttp2Origin, retryAfterMs, type Http2Connection, type Http2OriginOptions } from "./http2-origin.js";
 import type { GoogleAccessTokens } from "./provider-credentials.js";
 import { Priority, type PushProvider, type PushRequest, type SendOutcome } from "./push-request.js";
 
@@ -34,11 +34,11 @@ function fcmErrorCode(body: string): string {
  */
 export class FcmProvider implements PushProvider {
   readonly name = "fcm" as const;
-  private readonly origin: Http2Origin;
+  private readonly origin: Http2Connection;
   private readonly path: string;
 
   constructor(private readonly options: FcmOptions) {
-    this.origin = new Http2Origin(options.endpoint, options);
+    this.origin = openHttp2Origin(options.endpoint, options);
     this.path = `/v1/projects/${encodeURIComponent(options.projectId)}/messages:send`;
   }
 

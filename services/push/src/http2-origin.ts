@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from "node:http2";
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
+import { NativeHttp2Origin } from "./native-http2-origin.js";
 
 export interface Http2Response {
   status: number;
@@ -10,16 +11,34 @@ export interface Http2Response {
 export interface Http2OriginOptions {
   /** Per-request deadline. */
   timeoutMs: number;
-  /** Extra TLS settings (a private CA for a test endpoint...). `http://` origins use h2c. */
-  tls?: SecureClientSessionOptions;
+  /** Trusted roots in PEM, replacing the default ones (a private CA for a test endpoint...). `http://` origins use h2c. */
+  ca?: string[];
+  /** The HTTP/2 client: the native addon (services/push/native, the default) or node:http2. */
+  client?: Http2ClientKind;
+  /** Threads of the native client's runtime (the process's first origin sets it). */
+  nativeThreads?: number;
+}
+
+export type Http2ClientKind = "native" | "node";
+
+/** One provider origin as the providers use it, whichever client carries it. */
+export interface Http2Connection {
+  request(headers: OutgoingHttpHeaders, body?: string | Uint8Array): Promise<Http2Response>;
+  close(): void;
+}
+
+/** Opens a provider origin over the client the options name. */
+export function openHttp2Origin(origin: string, options: Http2OriginOptions): Http2Connection {
+  if ((options.client ?? "native") === "native") return new NativeHttp2Origin(origin, { timeoutMs: options.timeoutMs, ca: options.ca, threads: options.nativeThreads });
+  return new Http2Origin(origin, options);
 }
 
 /**
- * One HTTP/2 connection to a provider's origin (FCM, APNs): every request is a stream on it.
+ * One HTTP/2 connection to a provider's origin (FCM, APNs) over node:http2: every request is a stream on it.
  * The connection is opened on first use and again after the server closed it (GOAWAY, idle
  * timeout, error); requests in flight on a dying connection fail and are retried by the sink.
  */
-export class Http2Origin {
+export class Http2Origin implements Http2Connection {
   private session?: ClientHttp2Session;
   /** Requests in flight by start time (insertion order), for one sweep of deadlines instead of a timer each. */
   private readonly pending = new Map<ClientHttp2Stream, { startedAt: number; fail: (err: Error) => void }>();
@@ -46,7 +65,7 @@ export class Http2Origin {
 
   private connect(): ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const session = http2.connect(this.origin, this.options.tls ?? {});
+    const session = http2.connect(this.origin, this.options.ca ? { ca: this.options.ca } : {});
     const forget = () => {
       if (this.session === session) this.session = undefined;
     };

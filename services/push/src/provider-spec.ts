@@ -1,5 +1,6 @@
 import { ApnsProvider } from "./apns-provider.js";
 import { FcmProvider } from "./fcm-provider.js";
+import type { Http2OriginOptions } from "./http2-origin.js";
 import { ApnsProviderToken, GoogleAccessTokens, type ApnsKey, type GoogleServiceAccount } from "./provider-credentials.js";
 import type { PushProvider } from "./push-request.js";
 import { WebPushProvider, type WebPushOptions } from "./web-push-provider.js";
@@ -10,8 +11,8 @@ import { WebPushProvider, type WebPushOptions } from "./web-push-provider.js";
  */
 export type ProviderSpec =
   | { kind: "webpush"; options: WebPushOptions }
-  | { kind: "fcm"; projectId: string; endpoint: string; account: GoogleServiceAccount; timeoutMs: number; ca?: string[] }
-  | { kind: "apns"; endpoint: string; topic: string; key: ApnsKey; timeoutMs: number; ca?: string[] };
+  | { kind: "fcm"; projectId: string; endpoint: string; account: GoogleServiceAccount; http2: Http2OriginOptions }
+  | { kind: "apns"; endpoint: string; topic: string; key: ApnsKey; http2: Http2OriginOptions };
 
 /**
  * Opens provider connections (one per sink) in the calling thread; the connections it opens
@@ -28,14 +29,14 @@ export class ProviderFactory {
       case "fcm": {
         const key = JSON.stringify([spec.account.client_email, spec.account.token_uri, spec.account.private_key_id]);
         let tokens = this.googleTokens.get(key);
-        if (!tokens) this.googleTokens.set(key, (tokens = new GoogleAccessTokens(spec.account, { ca: spec.ca })));
-        return new FcmProvider({ projectId: spec.projectId, endpoint: spec.endpoint, tokens, timeoutMs: spec.timeoutMs, tls: spec.ca ? { ca: spec.ca } : undefined });
+        if (!tokens) this.googleTokens.set(key, (tokens = new GoogleAccessTokens(spec.account, { ca: spec.http2.ca })));
+        return new FcmProvider({ projectId: spec.projectId, endpoint: spec.endpoint, tokens, ...spec.http2 });
       }
       case "apns": {
         const key = `${spec.key.teamId}/${spec.key.keyId}`;
         let tokens = this.apnsTokens.get(key);
         if (!tokens) this.apnsTokens.set(key, (tokens = new ApnsProviderToken(spec.key)));
-        return new ApnsProvider({ endpoint: spec.endpoint, topic: spec.topic, tokens, timeoutMs: spec.timeoutMs, tls: spec.ca ? { ca: spec.ca } : undefined });
+        return new ApnsProvider({ endpoint: spec.endpoint, topic: spec.topic, tokens, ...spec.http2 });
       }
     }
   }

@@ -6,6 +6,8 @@ import webpush from "web-push";
 import { env, loadConfig, meshEnvSchema, type Logger, type RunMode } from "@chorus/mesh";
 import { APNS_ENDPOINT } from "./apns-provider.js";
 import { FCM_ENDPOINT } from "./fcm-provider.js";
+import type { Http2OriginOptions } from "./http2-origin.js";
+import { nativeHttp2 } from "./native-http2-origin.js";
 import type { GoogleServiceAccount } from "./provider-credentials.js";
 import { ProviderFactory, type ProviderSpec } from "./provider-spec.js";
 import type { ProviderName, PushProvider } from "./push-request.js";
@@ -51,6 +53,10 @@ export const pushEnvSchema = z.object({
   CHORUS_APNS_ENDPOINT: z.url().default(APNS_ENDPOINT),
   /** PEM certificates trusted for provider endpoints besides Node's roots (a private CA, a test endpoint's). */
   CHORUS_PUSH_CA_FILE: z.string().optional(),
+  /** FCM's and APNs' HTTP/2 client: the native addon (h2 in Rust, built by scripts/setup.mjs) or node:http2. */
+  CHORUS_PUSH_HTTP2_CLIENT: z.enum(["native", "node"]).default("native"),
+  /** Threads the native HTTP/2 client runs its connections on (one process-wide runtime). */
+  CHORUS_PUSH_HTTP2_THREADS: z.coerce.number().int().min(1).max(64).default(1),
   /** The gateways' Redis (their session directory, for Notify's check_sessions); unset in embedded mode. */
   CHORUS_REDIS_URL: z.url({ error: "must be a redis:// or rediss:// URL" }).optional(),
   CHORUS_REGISTRY_NAMESPACE: meshEnvSchema.shape.CHORUS_REGISTRY_NAMESPACE,
@@ -98,6 +104,7 @@ export function configureProviders(config: PushConfig, mode: RunMode, logger: Lo
   const vapid = vapidDetails(config, mode);
   // Node's roots plus the extra ones: giving `ca` replaces the default list.
   const ca = config.CHORUS_PUSH_CA_FILE ? [...rootCertificates, readFileSync(config.CHORUS_PUSH_CA_FILE, "utf8")] : undefined;
+  const http2: Http2OriginOptions = { timeoutMs, ca, client: config.CHORUS_PUSH_HTTP2_CLIENT, nativeThreads: config.CHORUS_PUSH_HTTP2_THREADS };
   if (vapid) {
     specs.webpush = { kind: "webpush", options: { vapid, connections: config.CHORUS_PUSH_MAX_IN_FLIGHT, timeoutMs, allowHttp: config.CHORUS_WEB_PUSH_ALLOW_HTTP, ca } };
   }
@@ -106,15 +113,17 @@ export function configureProviders(config: PushConfig, mode: RunMode, logger: Lo
     const account = JSON.parse(accountJson) as GoogleServiceAccount;
     const projectId = config.CHORUS_FCM_PROJECT_ID ?? account.project_id;
     if (!projectId) throw new Error("CHORUS_FCM_PROJECT_ID: required when the service account names no project_id");
-    specs.fcm = { kind: "fcm", projectId, endpoint: config.CHORUS_FCM_ENDPOINT, account, timeoutMs, ca };
+    specs.fcm = { kind: "fcm", projectId, endpoint: config.CHORUS_FCM_ENDPOINT, account, http2 };
   }
   const apnsKey = config.CHORUS_APNS_KEY ?? (config.CHORUS_APNS_KEY_FILE && readFileSync(config.CHORUS_APNS_KEY_FILE, "utf8"));
   if (apnsKey) {
     const missing = (["CHORUS_APNS_KEY_ID", "CHORUS_APNS_TEAM_ID", "CHORUS_APNS_TOPIC"] as const).filter((v) => !config[v]);
     if (missing.length > 0) throw new Error(`${missing.join(", ")}: required with an APNs key`);
     const key = { privateKey: apnsKey, keyId: config.CHORUS_APNS_KEY_ID!, teamId: config.CHORUS_APNS_TEAM_ID! };
-    specs.apns = { kind: "apns", endpoint: config.CHORUS_APNS_ENDPOINT, topic: config.CHORUS_APNS_TOPIC!, key, timeoutMs, ca };
+    specs.apns = { kind: "apns", endpoint: config.CHORUS_APNS_ENDPOINT, topic: config.CHORUS_APNS_TOPIC!, key, http2 };
   }
+  // A missing native client is a start-up error, not a failure of every push.
+  if ((specs.fcm || specs.apns) && http2.client === "native") nativeHttp2();
   const threads = config.CHORUS_PUSH_SINK_THREADS > 0 && Object.keys(specs).length > 0 ? new SinkThreads(config.CHORUS_PUSH_SINK_THREADS, logger) : undefined;
   const factory = new ProviderFactory();
   const providers: Partial<Record<ProviderName, () => PushProvider>> = {};

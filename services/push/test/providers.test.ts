@@ -17,10 +17,13 @@ import { FcmProvider } from "../src/fcm-provider.js";
 import { ApnsProviderToken, GoogleAccessTokens } from "../src/provider-credentials.js";
 import { configureProviders, loadPushConfig } from "../src/push-config.js";
 import { PushPipeline, type PushPipelineOptions } from "../src/push-pipeline.js";
+import type { Http2ClientKind } from "../src/http2-origin.js";
 import { Priority, type ProviderName, type PushRequest } from "../src/push-request.js";
 import type { PushResult } from "../src/push-sink.js";
 import { WebPushProvider } from "../src/web-push-provider.js";
 
+/** FCM and APNs run over both HTTP/2 clients: the native addon (the default) and node:http2. */
+const HTTP2_CLIENTS: Http2ClientKind[] = ["native", "node"];
 const fastRetry = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 5000 };
 
 function request(lane: ProviderName, token: string, priority = Priority.High, extra: Partial<PushRequest["target"]> = {}, body = "hello"): PushRequest {
@@ -55,69 +58,71 @@ function pipeline(options: Omit<PushPipelineOptions, "onDone" | "onGone">) {
   };
 }
 
-describe("FCM HTTP v1 over HTTP/2", () => {
-  let fcm: FcmEndpoint;
-  const script: Script = (token, attempt) => {
-    if (token.startsWith("dead")) return fcmError(404, "NOT_FOUND", "UNREGISTERED");
-    if (token.startsWith("other-project")) return fcmError(403, "PERMISSION_DENIED", "SENDER_ID_MISMATCH");
-    if (token.startsWith("quota") && attempt === 1) return { ...fcmError(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED"), headers: { "retry-after": "1" } };
-    if (token.startsWith("flaky") && attempt <= 2) return fcmError(503, "UNAVAILABLE", "UNAVAILABLE");
-    if (token.startsWith("down")) return fcmError(500, "INTERNAL", "INTERNAL");
-    if (token.startsWith("bad")) return fcmError(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT");
-    return undefined;
-  };
-  before(async () => (fcm = await startFcmEndpoint({ script })));
-  after(() => fcm.close());
+for (const client of HTTP2_CLIENTS) {
+  describe(`FCM HTTP v1 over HTTP/2 (${client} client)`, () => {
+    let fcm: FcmEndpoint;
+    const script: Script = (token, attempt) => {
+      if (token.startsWith("dead")) return fcmError(404, "NOT_FOUND", "UNREGISTERED");
+      if (token.startsWith("other-project")) return fcmError(403, "PERMISSION_DENIED", "SENDER_ID_MISMATCH");
+      if (token.startsWith("quota") && attempt === 1) return { ...fcmError(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED"), headers: { "retry-after": "1" } };
+      if (token.startsWith("flaky") && attempt <= 2) return fcmError(503, "UNAVAILABLE", "UNAVAILABLE");
+      if (token.startsWith("down")) return fcmError(500, "INTERNAL", "INTERNAL");
+      if (token.startsWith("bad")) return fcmError(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT");
+      return undefined;
+    };
+    before(async () => (fcm = await startFcmEndpoint({ script })));
+    after(() => fcm.close());
 
-  const providers = () => {
-    const tokens = new GoogleAccessTokens(fcm.serviceAccount);
-    return { fcm: () => new FcmProvider({ projectId: fcm.serviceAccount.project_id, endpoint: fcm.url, tokens, timeoutMs: 5000 }) };
-  };
+    const providers = () => {
+      const tokens = new GoogleAccessTokens(fcm.serviceAccount);
+      return { fcm: () => new FcmProvider({ projectId: fcm.serviceAccount.project_id, endpoint: fcm.url, tokens, timeoutMs: 5000, client }) };
+    };
 
-  test("delivers with one OAuth token shared by the sinks; dead tokens are reported, 429 and 5xx retried", async () => {
-    const { p, results, gone, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 2, maxInFlightPerSink: 10, providers: providers(), retry: fastRetry });
-    const tokens = ["ok-1", "ok-2", "dead-1", "other-project-1", "quota-1", "flaky-1", "down-1", "bad-1"];
-    const started = performance.now();
-    for (const t of tokens) p.submit(request("fcm", t, t === "ok-2" ? Priority.Low : Priority.High));
-    await done(tokens.length);
-    await p.stop();
-    assert.deepEqual(Object.fromEntries(results), {
-      "ok-1": "sent",
-      "ok-2": "sent",
-      "dead-1": "gone",
-      "other-project-1": "gone",
-      "quota-1": "sent",
-      "flaky-1": "sent",
-      "down-1": "retries",
-      "bad-1": "rejected",
+    test("delivers with one OAuth token shared by the sinks; dead tokens are reported, 429 and 5xx retried", async () => {
+      const { p, results, gone, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 2, maxInFlightPerSink: 10, providers: providers(), retry: fastRetry });
+      const tokens = ["ok-1", "ok-2", "dead-1", "other-project-1", "quota-1", "flaky-1", "down-1", "bad-1"];
+      const started = performance.now();
+      for (const t of tokens) p.submit(request("fcm", t, t === "ok-2" ? Priority.Low : Priority.High));
+      await done(tokens.length);
+      await p.stop();
+      assert.deepEqual(Object.fromEntries(results), {
+        "ok-1": "sent",
+        "ok-2": "sent",
+        "dead-1": "gone",
+        "other-project-1": "gone",
+        "quota-1": "sent",
+        "flaky-1": "sent",
+        "down-1": "retries",
+        "bad-1": "rejected",
+      });
+      assert.deepEqual(gone.sort(), ["dead-1", "other-project-1"]);
+      assert.ok(performance.now() - started >= 950, "the 429's Retry-After: 1 was waited for");
+      assert.equal(fcm.tokensIssued, 1, "one OAuth exchange for both sinks");
+      const flaky = fcm.state.received.filter((r) => r.token === "flaky-1");
+      assert.equal(flaky.length, 3);
+      assert.equal(fcm.state.received.filter((r) => r.token === "down-1").length, fastRetry.maxAttempts);
+      const ok = fcm.state.received.find((r) => r.token === "ok-1")!.message;
+      assert.deepEqual(ok.notification, { title: "ada in #general", body: "hello" });
+      assert.deepEqual(ok.data, { channel_id: "10", message_id: "20" });
+      assert.equal(ok.android?.priority, "HIGH");
+      assert.equal(fcm.state.received.find((r) => r.token === "ok-2")!.message.android?.priority, "NORMAL");
+      assert.equal(ok.android?.ttl, "3600s");
     });
-    assert.deepEqual(gone.sort(), ["dead-1", "other-project-1"]);
-    assert.ok(performance.now() - started >= 950, "the 429's Retry-After: 1 was waited for");
-    assert.equal(fcm.tokensIssued, 1, "one OAuth exchange for both sinks");
-    const flaky = fcm.state.received.filter((r) => r.token === "flaky-1");
-    assert.equal(flaky.length, 3);
-    assert.equal(fcm.state.received.filter((r) => r.token === "down-1").length, fastRetry.maxAttempts);
-    const ok = fcm.state.received.find((r) => r.token === "ok-1")!.message;
-    assert.deepEqual(ok.notification, { title: "ada in #general", body: "hello" });
-    assert.deepEqual(ok.data, { channel_id: "10", message_id: "20" });
-    assert.equal(ok.android?.priority, "HIGH");
-    assert.equal(fcm.state.received.find((r) => r.token === "ok-2")!.message.android?.priority, "NORMAL");
-    assert.equal(ok.android?.ttl, "3600s");
-  });
 
-  test("a refused access token is replaced and the push retried", async () => {
-    const { p, results, done } = pipeline({ bufferCapacity: 10, sinksPerProvider: 1, maxInFlightPerSink: 5, providers: providers(), retry: fastRetry });
-    p.submit(request("fcm", "ok-before"));
-    await done(1);
-    const issued = fcm.tokensIssued;
-    fcm.revokeTokens();
-    p.submit(request("fcm", "ok-after"));
-    await done(2);
-    await p.stop();
-    assert.equal(results.get("ok-after"), "sent");
-    assert.equal(fcm.tokensIssued, issued + 1);
+    test("a refused access token is replaced and the push retried", async () => {
+      const { p, results, done } = pipeline({ bufferCapacity: 10, sinksPerProvider: 1, maxInFlightPerSink: 5, providers: providers(), retry: fastRetry });
+      p.submit(request("fcm", "ok-before"));
+      await done(1);
+      const issued = fcm.tokensIssued;
+      fcm.revokeTokens();
+      p.submit(request("fcm", "ok-after"));
+      await done(2);
+      await p.stop();
+      assert.equal(results.get("ok-after"), "sent");
+      assert.equal(fcm.tokensIssued, issued + 1);
+    });
   });
-});
+}
 
 describe("in flight per sink", () => {
   let fcm: FcmEndpoint;
@@ -210,47 +215,49 @@ function usedHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-describe("APNs over HTTP/2 with a token-based provider JWT", () => {
-  let apns: ApnsEndpoint;
-  before(async () => {
-    apns = await startApnsEndpoint({
-      script: (token, attempt) => {
-        if (token.startsWith("dead")) return apnsError(410, "Unregistered");
-        if (token.startsWith("bad")) return apnsError(400, "BadDeviceToken");
-        if (token.startsWith("beef") && attempt === 1) return { ...apnsError(429, "TooManyRequests"), headers: { "retry-after": "0" } };
-        if (token.startsWith("cafe") && attempt === 1) return apnsError(503, "ServiceUnavailable");
-        if (token.startsWith("fade")) return apnsError(400, "PayloadTooLarge");
-        return undefined;
-      },
+for (const client of HTTP2_CLIENTS) {
+  describe(`APNs over HTTP/2 with a token-based provider JWT (${client} client)`, () => {
+    let apns: ApnsEndpoint;
+    before(async () => {
+      apns = await startApnsEndpoint({
+        script: (token, attempt) => {
+          if (token.startsWith("dead")) return apnsError(410, "Unregistered");
+          if (token.startsWith("bad")) return apnsError(400, "BadDeviceToken");
+          if (token.startsWith("beef") && attempt === 1) return { ...apnsError(429, "TooManyRequests"), headers: { "retry-after": "0" } };
+          if (token.startsWith("cafe") && attempt === 1) return apnsError(503, "ServiceUnavailable");
+          if (token.startsWith("fade")) return apnsError(400, "PayloadTooLarge");
+          return undefined;
+        },
+      });
+    });
+    after(() => apns.close());
+
+    test("delivers, removes unregistered and bad tokens, retries 429/503, re-signs an expired provider token", async () => {
+      const tokens = new ApnsProviderToken(apns.key);
+      const make = () => new ApnsProvider({ endpoint: apns.url, topic: apns.topic, tokens, timeoutMs: 5000, client });
+      const { p, results, gone, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 2, maxInFlightPerSink: 10, providers: { apns: make }, retry: fastRetry });
+      const deviceTokens = ["a1", "a2", "dead01", "bad01", "beef01", "cafe01", "fade01"];
+      for (const t of deviceTokens) p.submit(request("apns", t, t === "a2" ? Priority.Low : Priority.High));
+      await done(deviceTokens.length);
+      assert.deepEqual(Object.fromEntries(results), { a1: "sent", a2: "sent", dead01: "gone", bad01: "gone", beef01: "sent", cafe01: "sent", fade01: "rejected" });
+      assert.deepEqual(gone.sort(), ["bad01", "dead01"]);
+      const a1 = apns.state.received.find((r) => r.token === "a1")!;
+      assert.deepEqual(a1.payload.aps.alert, { title: "ada in #general", body: "hello" });
+      assert.equal(a1.payload.channel_id, "10");
+      assert.equal(a1.headers["apns-priority"], "10");
+      assert.equal(a1.headers["apns-push-type"], "alert");
+      assert.equal(a1.headers["apns-collapse-id"], "c10");
+      assert.equal(apns.state.received.find((r) => r.token === "a2")!.headers["apns-priority"], "5");
+      assert.equal(apns.providerTokens.size, 1, "one provider JWT for both sinks");
+      apns.expireProviderTokens();
+      p.submit(request("apns", "a3"));
+      await done(deviceTokens.length + 1);
+      await p.stop();
+      assert.equal(results.get("a3"), "sent");
+      assert.equal(apns.providerTokens.size, 2, "a new JWT after ExpiredProviderToken");
     });
   });
-  after(() => apns.close());
-
-  test("delivers, removes unregistered and bad tokens, retries 429/503, re-signs an expired provider token", async () => {
-    const tokens = new ApnsProviderToken(apns.key);
-    const make = () => new ApnsProvider({ endpoint: apns.url, topic: apns.topic, tokens, timeoutMs: 5000 });
-    const { p, results, gone, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 2, maxInFlightPerSink: 10, providers: { apns: make }, retry: fastRetry });
-    const deviceTokens = ["a1", "a2", "dead01", "bad01", "beef01", "cafe01", "fade01"];
-    for (const t of deviceTokens) p.submit(request("apns", t, t === "a2" ? Priority.Low : Priority.High));
-    await done(deviceTokens.length);
-    assert.deepEqual(Object.fromEntries(results), { a1: "sent", a2: "sent", dead01: "gone", bad01: "gone", beef01: "sent", cafe01: "sent", fade01: "rejected" });
-    assert.deepEqual(gone.sort(), ["bad01", "dead01"]);
-    const a1 = apns.state.received.find((r) => r.token === "a1")!;
-    assert.deepEqual(a1.payload.aps.alert, { title: "ada in #general", body: "hello" });
-    assert.equal(a1.payload.channel_id, "10");
-    assert.equal(a1.headers["apns-priority"], "10");
-    assert.equal(a1.headers["apns-push-type"], "alert");
-    assert.equal(a1.headers["apns-collapse-id"], "c10");
-    assert.equal(apns.state.received.find((r) => r.token === "a2")!.headers["apns-priority"], "5");
-    assert.equal(apns.providerTokens.size, 1, "one provider JWT for both sinks");
-    apns.expireProviderTokens();
-    p.submit(request("apns", "a3"));
-    await done(deviceTokens.length + 1);
-    await p.stop();
-    assert.equal(results.get("a3"), "sent");
-    assert.equal(apns.providerTokens.size, 2, "a new JWT after ExpiredProviderToken");
-  });
-});
+}
 
 describe("Web Push (RFC 8030, RFC 8291 payload encryption, VAPID)", () => {
   let push: WebPushEndpoint;
@@ -297,82 +304,84 @@ describe("Web Push (RFC 8030, RFC 8291 payload encryption, VAPID)", () => {
   });
 });
 
-describe("over TLS (HTTP/2 for FCM and APNs, https for Web Push), trusting a test certificate through CHORUS_PUSH_CA_FILE", () => {
-  const certificate = makeTestCertificate();
-  const vapid = { subject: "mailto:push@chorus.test", ...webpush.generateVAPIDKeys() };
-  const caDir = mkdtempSync(join(tmpdir(), "chorus-push-ca-"));
-  const caFile = join(caDir, "ca.pem");
-  writeFileSync(caFile, certificate.cert);
-  let fcm: FcmEndpoint;
-  let apns: ApnsEndpoint;
-  let push: WebPushEndpoint;
-  before(async () => {
-    [fcm, apns, push] = await Promise.all([
-      startFcmEndpoint({ tls: certificate }),
-      startApnsEndpoint({ tls: certificate }),
-      startWebPushEndpoint({ tls: certificate, vapidPublicKey: vapid.publicKey }),
-    ]);
-  });
-  after(async () => {
-    await Promise.all([fcm.close(), apns.close(), push.close()]);
-    rmSync(caDir, { recursive: true, force: true });
-  });
+for (const client of HTTP2_CLIENTS) {
+  describe(`over TLS (HTTP/2 for FCM and APNs with the ${client} client, https for Web Push), trusting a test CA through CHORUS_PUSH_CA_FILE`, () => {
+    const certificate = makeTestCertificate();
+    const vapid = { subject: "mailto:push@chorus.test", ...webpush.generateVAPIDKeys() };
+    const caDir = mkdtempSync(join(tmpdir(), "chorus-push-ca-"));
+    const caFile = join(caDir, "ca.pem");
+    writeFileSync(caFile, certificate.ca);
+    let fcm: FcmEndpoint;
+    let apns: ApnsEndpoint;
+    let push: WebPushEndpoint;
+    before(async () => {
+      [fcm, apns, push] = await Promise.all([
+        startFcmEndpoint({ tls: certificate }),
+        startApnsEndpoint({ tls: certificate }),
+        startWebPushEndpoint({ tls: certificate, vapidPublicKey: vapid.publicKey }),
+      ]);
+    });
+    after(async () => {
+      await Promise.all([fcm.close(), apns.close(), push.close()]);
+      rmSync(caDir, { recursive: true, force: true });
+    });
 
-  /** The providers as the push service configures them from its environment. */
-  const configured = (extra: Record<string, string>) =>
-    configureProviders(
-      loadPushConfig({
-        CHORUS_FCM_SERVICE_ACCOUNT: JSON.stringify(fcm.serviceAccount),
-        CHORUS_FCM_ENDPOINT: fcm.url,
-        CHORUS_APNS_KEY: apns.key.privateKey,
-        CHORUS_APNS_KEY_ID: apns.key.keyId,
-        CHORUS_APNS_TEAM_ID: apns.key.teamId,
-        CHORUS_APNS_TOPIC: apns.topic,
-        CHORUS_APNS_ENDPOINT: apns.url,
-        CHORUS_VAPID_SUBJECT: vapid.subject,
-        CHORUS_VAPID_PUBLIC_KEY: vapid.publicKey,
-        CHORUS_VAPID_PRIVATE_KEY: vapid.privateKey,
-        ...extra,
-      }),
-      "cluster",
-      createLogger("test", "silent"),
-    ).providers;
+    /** The providers as the push service configures them from its environment. */
+    const configured = (extra: Record<string, string>) =>
+      configureProviders(
+        loadPushConfig({
+          CHORUS_FCM_SERVICE_ACCOUNT: JSON.stringify(fcm.serviceAccount),
+          CHORUS_FCM_ENDPOINT: fcm.url,
+          CHORUS_APNS_KEY: apns.key.privateKey,
+          CHORUS_APNS_KEY_ID: apns.key.keyId,
+          CHORUS_APNS_TEAM_ID: apns.key.teamId,
+          CHORUS_APNS_TOPIC: apns.topic,
+          CHORUS_APNS_ENDPOINT: apns.url,
+          CHORUS_VAPID_SUBJECT: vapid.subject,
+          CHORUS_VAPID_PUBLIC_KEY: vapid.publicKey,
+          CHORUS_VAPID_PRIVATE_KEY: vapid.privateKey,
+          ...extra,
+        }),
+        "cluster",
+        createLogger("test", "silent"),
+      ).providers;
 
-  test("each provider delivers to its https endpoint; the Web Push payload is decrypted there", async () => {
-    assert.match(fcm.url, /^https:/);
-    assert.match(fcm.serviceAccount.token_uri, /^https:/);
-    const providers = configured({ CHORUS_PUSH_CA_FILE: caFile });
-    const { p, results, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 1, maxInFlightPerSink: 10, providers, retry: fastRetry });
-    const subscription = push.subscribe();
-    p.submit(request("fcm", "fcm-tls-1"));
-    p.submit(request("apns", "abcdef01"));
-    p.submit(request("webpush", subscription.endpoint, Priority.High, subscription.keys));
-    await done(3);
-    await p.stop();
-    assert.deepEqual(Object.fromEntries(results), { "fcm-tls-1": "sent", abcdef01: "sent", [subscription.endpoint]: "sent" });
-    assert.equal(fcm.tokensIssued, 1, "the OAuth token came from the https token endpoint");
-    assert.equal(fcm.state.received[0].message.token, "fcm-tls-1");
-    assert.equal(apns.state.received[0].token, "abcdef01");
-    const [got] = await push.waitFor(subscription.endpoint);
-    assert.deepEqual(JSON.parse(got.plaintext), { title: "ada in #general", body: "hello", tag: "c10", data: { channel_id: "10", message_id: "20" } });
-    assert.equal(got.vapid.aud, push.url);
-  });
+    test("each provider delivers to its https endpoint; the Web Push payload is decrypted there", async () => {
+      assert.match(fcm.url, /^https:/);
+      assert.match(fcm.serviceAccount.token_uri, /^https:/);
+      const providers = configured({ CHORUS_PUSH_CA_FILE: caFile });
+      const { p, results, done } = pipeline({ bufferCapacity: 100, sinksPerProvider: 1, maxInFlightPerSink: 10, providers, retry: fastRetry });
+      const subscription = push.subscribe();
+      p.submit(request("fcm", "fcm-tls-1"));
+      p.submit(request("apns", "abcdef01"));
+      p.submit(request("webpush", subscription.endpoint, Priority.High, subscription.keys));
+      await done(3);
+      await p.stop();
+      assert.deepEqual(Object.fromEntries(results), { "fcm-tls-1": "sent", abcdef01: "sent", [subscription.endpoint]: "sent" });
+      assert.equal(fcm.tokensIssued, 1, "the OAuth token came from the https token endpoint");
+      assert.equal(fcm.state.received[0].message.token, "fcm-tls-1");
+      assert.equal(apns.state.received[0].token, "abcdef01");
+      const [got] = await push.waitFor(subscription.endpoint);
+      assert.deepEqual(JSON.parse(got.plaintext), { title: "ada in #general", body: "hello", tag: "c10", data: { channel_id: "10", message_id: "20" } });
+      assert.equal(got.vapid.aud, push.url);
+    });
 
-  test("without the certificate trusted, nothing is sent to the self-signed endpoints", async () => {
-    const providers = configured({});
-    const webPush = providers.webpush!();
-    const subscription = push.subscribe();
-    await assert.rejects(webPush.send(request("webpush", subscription.endpoint, Priority.High, subscription.keys)), /self[- ]signed|certificate/i);
-    await webPush.close();
-    const apnsProvider = providers.apns!();
-    await assert.rejects(apnsProvider.send(request("apns", "abcdef02")), /self[- ]signed|certificate/i);
-    await apnsProvider.close();
-    const fcmProvider = providers.fcm!();
-    await assert.rejects(fcmProvider.send(request("fcm", "fcm-tls-2")), /self[- ]signed|certificate/i);
-    await fcmProvider.close();
-    assert.equal(push.state.received.length, 1, "only the first test's push arrived");
+    test("without the certificate trusted, nothing is sent to the self-signed endpoints", async () => {
+      const providers = configured({});
+      const webPush = providers.webpush!();
+      const subscription = push.subscribe();
+      await assert.rejects(webPush.send(request("webpush", subscription.endpoint, Priority.High, subscription.keys)), /self[- ]signed|certificate/i);
+      await webPush.close();
+      const apnsProvider = providers.apns!();
+      await assert.rejects(apnsProvider.send(request("apns", "abcdef02")), /self[- ]signed|certificate/i);
+      await apnsProvider.close();
+      const fcmProvider = providers.fcm!();
+      await assert.rejects(fcmProvider.send(request("fcm", "fcm-tls-2")), /self[- ]signed|certificate/i);
+      await fcmProvider.close();
+      assert.equal(push.state.received.length, 1, "only the first test's push arrived");
+    });
   });
-});
+}
 
 describe("sinks' provider connections in worker threads (CHORUS_PUSH_SINK_THREADS)", () => {
   let fcm: FcmEndpoint;
