@@ -404,10 +404,10 @@ export const scenario: Scenario = {
   name: "push",
   summary: "the push pipeline against a local provider endpoint: FCM (HTTP/2) sustained and burst, Web Push (encrypted) sustained",
   options: {
-    rate: { type: "string", default: "16700" },
+    rate: { type: "string", default: "20000" },
     duration: { type: "string", default: "20" },
     delay: { type: "string", default: "20" },
-    sinks: { type: "string", default: "4" },
+    sinks: { type: "string", default: "8" },
     "in-flight": { type: "string", default: "100" },
     buffer: { type: "string", default: "10000" },
     burst: { type: "string", default: "100000" },
