@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http2, { type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { NativeHttp2Origin } from "../src/native-http2-origin.js";
 
 interface Server {
@@ -124,5 +124,20 @@ describe("native HTTP/2 client", () => {
     const closedPort = new NativeHttp2Origin("http://127.0.0.1:1", { timeoutMs: 2000 });
     await assert.rejects(closedPort.request({ ":method": "GET", ":path": "/" }), /connect to 127\.0\.0\.1:1/);
     closedPort.close();
+  });
+
+  test("a server that never completes the TLS handshake fails a whole batch at its one deadline, not one deadline after another", async () => {
+    // It reads (so it sees the client's close) and never writes.
+    const silent = net.createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const origin = new NativeHttp2Origin(`https://127.0.0.1:${(silent.address() as AddressInfo).port}`, { timeoutMs: 300 });
+    const started = performance.now();
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => origin.request({ ":method": "POST", ":path": `/n${i}` }, "{}")));
+    const elapsed = performance.now() - started;
+    assert.ok(outcomes.every((o) => o.status === "rejected" && /within 300 ms/.test(String(o.reason))), JSON.stringify(outcomes.map((o) => o.status === "rejected" && String(o.reason))));
+    assert.ok(elapsed < 2000, `all 20 failed after ${Math.round(elapsed)} ms (20 deadlines in a row would be 6,000)`);
+    origin.close();
+    // Closes only once the client has dropped the connection it gave up on.
+    await new Promise((resolve) => silent.close(resolve));
   });
 });

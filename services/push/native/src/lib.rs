@@ -76,6 +76,13 @@ struct Origin {
     wake: ThreadsafeFunction<Arc<Outbox>, ErrorStrategy::Fatal>,
 }
 
+/// Why a request's stream was not opened: no connection could be made (the rest of its batch
+/// fails the same way), or this stream failed (the next one tries the connection again).
+enum StreamError {
+    Connect(String),
+    Stream(String),
+}
+
 fn describe(err: impl std::fmt::Display) -> String {
     err.to_string()
 }
@@ -99,7 +106,13 @@ impl Origin {
     /// go when this task yields (a task per request would wake the connection, and write, once
     /// per request), then leaves each answer to a task of its own.
     async fn start_batch(self: Arc<Self>, batch: String) {
+        // The batch was handed over at once: its requests share one deadline, so a batch held
+        // up (a full connection, a slow connect) cannot push later requests' deadlines out.
+        let deadline = tokio::time::Instant::now() + self.timeout;
         let mut connection: Option<(SendRequest<Bytes>, Arc<AtomicBool>)> = None;
+        // Once connecting failed, the rest of the batch fails with the same reason rather than
+        // trying again per request.
+        let mut unreachable: Option<String> = None;
         for record in batch.split('\u{1}').filter(|r| !r.is_empty()) {
             let (id, method, path, headers, body) = match parse_request(record) {
                 Ok(request) => request,
@@ -110,18 +123,28 @@ impl Origin {
                     continue;
                 }
             };
-            let deadline = tokio::time::Instant::now() + self.timeout;
+            if let Some(reason) = &unreachable {
+                self.finish(Completion { id, outcome: Err(reason.clone()) });
+                continue;
+            }
             let opened =
                 tokio::time::timeout_at(deadline, self.open_stream(&mut connection, method, path, headers, body)).await;
             match opened {
                 Ok(Ok(response)) => {
                     tokio::spawn(self.clone().await_answer(id, deadline, response));
                 }
-                Ok(Err(reason)) => {
+                Ok(Err(StreamError::Connect(reason))) => {
+                    unreachable = Some(reason.clone());
+                    self.finish(Completion { id, outcome: Err(reason) });
+                }
+                Ok(Err(StreamError::Stream(reason))) => {
                     connection = None;
                     self.finish(Completion { id, outcome: Err(reason) });
                 }
-                Err(_) => self.finish(Completion { id, outcome: Err(self.timed_out()) }),
+                Err(_) => {
+                    unreachable = Some(self.timed_out());
+                    self.finish(Completion { id, outcome: Err(self.timed_out()) });
+                }
             }
         }
     }
@@ -133,35 +156,35 @@ impl Origin {
         path: String,
         headers: Vec<String>,
         body: Bytes,
-    ) -> std::result::Result<h2::client::ResponseFuture, String> {
+    ) -> std::result::Result<h2::client::ResponseFuture, StreamError> {
         if connection.as_ref().map_or(true, |(_, alive)| !alive.load(Ordering::Acquire)) {
-            *connection = Some(self.sender().await?);
+            *connection = Some(self.sender().await.map_err(StreamError::Connect)?);
         }
         let (sender, alive) = connection.as_mut().unwrap();
         // Waits only when the server's limit of concurrent streams is reached.
         std::future::poll_fn(|cx| sender.poll_ready(cx)).await.map_err(|e| {
             alive.store(false, Ordering::Release);
-            describe(e)
+            StreamError::Stream(describe(e))
         })?;
         let uri = Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
             .path_and_query(path)
             .build()
-            .map_err(|e| format!(":path: {e}"))?;
+            .map_err(|e| StreamError::Stream(format!(":path: {e}")))?;
         let mut request = Request::builder().method(method).uri(uri);
         for pair in headers.chunks_exact(2) {
             request = request.header(pair[0].as_str(), pair[1].as_str());
         }
-        let request = request.body(()).map_err(|e| format!("request headers: {e}"))?;
+        let request = request.body(()).map_err(|e| StreamError::Stream(format!("request headers: {e}")))?;
         let end_of_stream = body.is_empty();
         let (response, mut stream) = sender.send_request(request, end_of_stream).map_err(|e| {
             // A refused new stream means the connection is going away: the next request reconnects.
             alive.store(false, Ordering::Release);
-            describe(e)
+            StreamError::Stream(describe(e))
         })?;
         if !end_of_stream {
-            stream.send_data(body, true).map_err(describe)?;
+            stream.send_data(body, true).map_err(|e| StreamError::Stream(describe(e)))?;
         }
         Ok(response)
     }
