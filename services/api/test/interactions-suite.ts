@@ -10,7 +10,7 @@ import { PrivateApplicationResponseSchema } from "discord-api-spec/zod";
 import { assertFormErrors, assertMatches, discordRequests, formErrorCodes } from "./discord-http.js";
 import { startInteractionEndpoint, type InteractionEndpoint } from "./interaction-endpoint.js";
 import { REST } from "@discordjs/rest";
-import { ActionRowBuilder, Client, Events, GatewayIntentBits as G, MessageFlags, ModalBuilder, Routes, StringSelectMenuBuilder, TextInputBuilder, TextInputStyle, type Interaction } from "discord.js";
+import { ActionRowBuilder, Client, Events, GatewayIntentBits as G, MessageFlags, ModalBuilder, Role, Routes, StringSelectMenuBuilder, TextInputBuilder, TextInputStyle, type GuildMember, type Interaction } from "discord.js";
 import { waitFor } from "@chorus/testing";
 import { GatewayListener } from "./gateway-listener.js";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -107,6 +107,16 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
             { name: "find", description: "Autocomplete", options: [{ type: 3, name: "query", description: "Query", autocomplete: true }] },
             { name: "manage", description: "For managers", default_member_permissions: String(1n << 5n) },
             { name: "lock", description: "Administrators only", default_member_permissions: "0" },
+            {
+              name: "whois",
+              description: "Options naming users, roles and channels",
+              options: [
+                { type: 6, name: "who", description: "Who", required: true },
+                { type: 8, name: "role", description: "Role" },
+                { type: 7, name: "where", description: "Where" },
+                { type: 9, name: "any", description: "Anything mentionable" },
+              ],
+            },
           ],
         })) as { id: string; name: string }[];
         for (const c of registered) commandIds.set(c.name, c.id);
@@ -122,6 +132,15 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
                   .setMaxValues(2)
                   .addOptions({ label: "Vanilla", value: "vanilla" }, { label: "Mango", value: "mango" }, { label: "Cherry", value: "cherry" });
                 await interaction.reply({ content: `Mood ${interaction.options.getString("mood")}: choose`, components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu)] });
+              } else if (interaction.commandName === "whois") {
+                // discord.js builds these from data.resolved (null without it).
+                const who = interaction.options.getUser("who", true);
+                const member = interaction.options.getMember("who") as GuildMember | null;
+                const role = interaction.options.getRole("role");
+                const where = interaction.options.getChannel("where");
+                const any = interaction.options.getMentionable("any");
+                const anyText = any instanceof Role ? `role ${any.name}` : any ? `user ${"user" in any ? any.user.username : (any as { username: string }).username}` : "none";
+                await interaction.reply({ content: `whois ${who.username}; member ${member?.user.id ?? "none"}; role ${role?.name ?? "none"}; where ${where?.name ?? "none"}; any ${anyText}` });
               } else if (interaction.commandName === "manage" || interaction.commandName === "lock") {
                 await interaction.reply({ content: `${interaction.commandName}: done` });
               } else if (interaction.commandName === "secret") {
@@ -204,6 +223,50 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         assert.equal(again.status, 400, JSON.stringify(again.body));
         assert.equal(again.body.code, 40060);
         assert.equal(again.body.message, "Interaction has already been acknowledged.");
+      });
+
+      it("options naming a user, a role, a channel and a mentionable reach discord.js resolved (data.resolved); unknown ones are refused naming the option", async () => {
+        const channels = await call("GET", `/guilds/${s.guildId}/channels`, { token: s.owner.token });
+        const channelName = (channels.body as { id: string; name: string }[]).find((c) => c.id === s.channelId)!.name;
+        // What the invoker claims as `resolved` is replaced by the owner's own lookups.
+        const res = await invoke(s.owner.token, {
+          type: 2,
+          application_id: s.app.id,
+          channel_id: s.channelId,
+          guild_id: s.guildId,
+          nonce: `whois-${++serial}`,
+          data: {
+            id: commandIds.get("whois"),
+            name: "whois",
+            type: 1,
+            options: [
+              { name: "who", type: 6, value: s.member.id },
+              { name: "role", type: 8, value: s.guildId },
+              { name: "where", type: 7, value: s.channelId },
+              { name: "any", type: 9, value: s.owner.id },
+            ],
+            resolved: { users: { [s.member.id]: { id: s.member.id, username: "forged", discriminator: "0", avatar: null, global_name: null } } },
+          },
+        });
+        assert.equal(res.status, 204, JSON.stringify(res.body));
+        const reply = await ownerSession.next("the whois reply", (d) => d.t === "MESSAGE_CREATE" && typeof d.d.content === "string" && d.d.content.startsWith("whois "));
+        assert.equal(reply.d.content, `whois ${s.member.username}; member ${s.member.id}; role @everyone; where ${channelName}; any user ${s.owner.username}`);
+
+        const roleAsAny = await command("whois", [
+          { name: "who", type: 6, value: s.owner.id },
+          { name: "any", type: 9, value: s.guildId },
+        ]);
+        assert.equal(roleAsAny.status, 204, JSON.stringify(roleAsAny.body));
+        const second = await ownerSession.next("the second whois reply", (d) => d.t === "MESSAGE_CREATE" && typeof d.d.content === "string" && d.d.content.startsWith(`whois ${s.owner.username}`));
+        assert.equal(second.d.content, `whois ${s.owner.username}; member ${s.owner.id}; role none; where none; any role @everyone`);
+
+        const unknownRole = await command("whois", [{ name: "who", type: 6, value: s.member.id }, { name: "role", type: 8, value: "123" }]);
+        assert.equal(unknownRole.status, 400);
+        assert.deepEqual(formErrorCodes(unknownRole.body.errors), { "data.options.1.value": "UNKNOWN_ROLE" });
+        const unknownChannel = await command("whois", [{ name: "who", type: 6, value: s.member.id }, { name: "where", type: 7, value: "123" }]);
+        assert.equal(unknownChannel.status, 400);
+        assert.deepEqual(formErrorCodes(unknownChannel.body.errors), { "data.options.1.value": "UNKNOWN_CHANNEL" });
+        assert.deepEqual(failures, []);
       });
 
       it("refuses invalid components, values outside the options or bounds, messages of another application, and bad command options, naming the field", async () => {

@@ -26,7 +26,13 @@ import type { GuildFanout } from "./guild-fanout.js";
 import { Codes, guildError, invalidField, missingAccess, missingPermissions, refused, unknownChannel } from "./guild-errors.js";
 import type { GuildHost } from "./guild-host.js";
 import type { GuildMessages } from "./guild-messages.js";
+import { commandTargets, resolvedData, selectTargets, targetUserIds } from "./interaction-resolved.js";
 import { checkComponentInteraction } from "./interaction-rules.js";
+
+function withoutResolved(data: JsonObject): JsonObject {
+  const { resolved: _given, ...rest } = data;
+  return rest;
+}
 
 /** Discord's interaction types and callback types Chorus serves. */
 const Type = { Command: 2, Component: 3, Autocomplete: 4, ModalSubmit: 5 } as const;
@@ -156,13 +162,29 @@ export class GuildInteractions {
     }
     const id = this.options.ids.next();
     const token = interactionToken(req.ownerId, id);
-    const users = await this.options.users.lookup([req.actorId, req.applicationId, ...(message ? usersOfMessage(message) : [])]);
+    // The users, roles and channels named by options or an entity select's values.
+    const targets = req.type === Type.Component ? selectTargets(data) : commandTargets(data.options);
+    const users = await this.options.users.lookup([
+      req.actorId,
+      req.applicationId,
+      ...(message ? usersOfMessage(message) : []),
+      ...targetUserIds(targets, model.roles),
+    ]);
+    const resolved = resolvedData(targets, {
+      roles: priv ? new Map() : model.roles,
+      members: priv ? new Map() : model.members,
+      channels: priv ? new Map([[channel.id, channel]]) : model.channels,
+      permissionsIn: (c) => model.channelPermissions(req.actorId, c),
+      memberPermissions: (userId) => model.channelPermissions(userId, channel),
+      users,
+    });
     const member = model.members.get(req.actorId);
     const interaction = {
       id: String(id),
       application_id: String(req.applicationId),
       type: req.type,
-      data,
+      // What the invoker sent as `resolved` is never passed on: the owner's lookups replace it.
+      data: { ...withoutResolved(data), ...(resolved ? { resolved } : {}) },
       ...(priv
         ? { user: discordUser(users(req.actorId)), channel: discordChannel(channel, req.applicationId, users), context: 2 }
         : {
