@@ -107,6 +107,8 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
             { name: "find", description: "Autocomplete", options: [{ type: 3, name: "query", description: "Query", autocomplete: true }] },
             { name: "manage", description: "For managers", default_member_permissions: String(1n << 5n) },
             { name: "lock", description: "Administrators only", default_member_permissions: "0" },
+            { name: "upload", description: "A reply and a follow-up with files" },
+            { name: "render", description: "Deferred, then edited with a file" },
             {
               name: "whois",
               description: "Options naming users, roles and channels",
@@ -132,6 +134,12 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
                   .setMaxValues(2)
                   .addOptions({ label: "Vanilla", value: "vanilla" }, { label: "Mango", value: "mango" }, { label: "Cherry", value: "cherry" });
                 await interaction.reply({ content: `Mood ${interaction.options.getString("mood")}: choose`, components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu)] });
+              } else if (interaction.commandName === "upload") {
+                await interaction.reply({ content: "a file", files: [{ attachment: Buffer.from("hello from the bot"), name: "hello.txt" }] });
+                await interaction.followUp({ content: "another file", files: [{ attachment: Buffer.from("second file"), name: "second.txt" }] });
+              } else if (interaction.commandName === "render") {
+                await interaction.deferReply();
+                await interaction.editReply({ content: "rendered", files: [{ attachment: Buffer.from("rendered bytes"), name: "render.txt" }] });
               } else if (interaction.commandName === "whois") {
                 // discord.js builds these from data.resolved (null without it).
                 const who = interaction.options.getUser("who", true);
@@ -223,6 +231,32 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         assert.equal(again.status, 400, JSON.stringify(again.body));
         assert.equal(again.body.code, 40060);
         assert.equal(again.body.message, "Interaction has already been acknowledged.");
+      });
+
+      it("files in a reply, a follow-up and an edit of a deferred reply (multipart from discord.js) are stored and served", async () => {
+        const download = async (attachment: { url: string }) => (await fetch(attachment.url)).text();
+        const isContent = (text: string) => (d: { t: string; d: { content?: unknown } }) => (d.t === "MESSAGE_CREATE" || d.t === "MESSAGE_UPDATE") && d.d.content === text;
+        assert.equal((await command("upload")).status, 204);
+        const reply = await ownerSession.next("the reply with a file", isContent("a file"));
+        assert.deepEqual([reply.d.attachments.length, reply.d.attachments[0].filename, reply.d.attachments[0].size], [1, "hello.txt", 18]);
+        assert.equal(await download(reply.d.attachments[0]), "hello from the bot");
+        const followUp = await ownerSession.next("the follow-up with a file", isContent("another file"));
+        assert.equal(followUp.d.attachments[0].filename, "second.txt");
+        assert.equal(await download(followUp.d.attachments[0]), "second file");
+
+        assert.equal((await command("render")).status, 204);
+        const rendered = await ownerSession.next("the edited deferral with a file", (d) => isContent("rendered")(d) && d.d.attachments?.length === 1);
+        assert.equal(rendered.d.attachments[0].filename, "render.txt");
+        assert.equal(await download(rendered.d.attachments[0]), "rendered bytes");
+        assert.deepEqual(failures, []);
+
+        // A multipart callback for a token that is not that interaction's: 10062, its form read first.
+        const form = new FormData();
+        form.append("payload_json", JSON.stringify({ type: 4, data: { content: "x" } }));
+        form.append("files[0]", new Blob(["abc"]), "a.txt");
+        const forged = await fetch(`${chorus.httpUrl}/api/v10/interactions/123/1.2.abc/callback`, { method: "POST", body: form });
+        assert.equal(forged.status, 404, await forged.clone().text());
+        assert.equal(((await forged.json()) as { code: number }).code, 10062);
       });
 
       it("options naming a user, a role, a channel and a mentionable reach discord.js resolved (data.resolved); unknown ones are refused naming the option", async () => {

@@ -340,14 +340,21 @@ export class GuildInteractions {
     const entry = await this.options.host.entry(req.ownerId);
     const channel = [...entry.model.channels.values()][0];
     const priv = channel !== undefined && isPrivate(channel);
-    const reply = (message?: Message): InteractionWebhookResponse => ({ $typeName: "chorus.guild.v1.InteractionWebhookResponse", message, guildId: priv ? 0n : req.ownerId });
     let live: Live;
     try {
       live = this.find(req.interactionId, req.token);
     } catch {
       throw unknownWebhook();
     }
-    if (live.applicationId !== req.applicationId) throw unknownWebhook();
+    const reply = (message?: Message): InteractionWebhookResponse => ({
+      $typeName: "chorus.guild.v1.InteractionWebhookResponse",
+      message,
+      guildId: priv ? 0n : req.ownerId,
+      channelId: live.channelId,
+    });
+    // A claim by token alone (application 0) is the callback route's: the token is its credential.
+    const byToken = req.action === InteractionWebhookAction.CLAIM && req.applicationId === 0n;
+    if (!byToken && live.applicationId !== req.applicationId) throw unknownWebhook();
     if (req.action === InteractionWebhookAction.CLAIM) return reply();
     // Follow-ups come after the initial response.
     if (!live.acknowledged || live.failed) throw unknownInteraction();

@@ -81,7 +81,7 @@ export function discordApi(deps: DiscordApiDependencies, mesh?: { registry: Serv
     await app.register(deviceRoutes(deps.accounts, deps.notifications));
     await app.register(applicationRoutes(deps.accounts, deps.applications));
     await app.register(commandRoutes(deps.accounts, deps.commands));
-    await app.register(interactionRoutes(deps.accounts, deps.interactions));
+    await app.register(interactionRoutes(deps.accounts, deps.interactions, deps.attachments));
     await app.register(oauth2Routes(deps.accounts, deps.applications));
     if (mesh) await app.register(gatewayRoutes(deps.accounts, mesh.registry, mesh.clients));
   };

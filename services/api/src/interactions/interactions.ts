@@ -15,6 +15,7 @@ import type { Guilds } from "../guilds/guilds.js";
 import { snowflake } from "../guilds/guild-rules.js";
 import { editMessageCommand, sendMessageCommand } from "../messages/message-rules.js";
 import type { TokenWebhookHandler } from "../discord/token-webhooks.js";
+import type { UploadedFile } from "../attachments/attachment-files.js";
 import { postSigned } from "./endpoint.js";
 import { checkCommandInvocation, type CommandSource } from "./command-options.js";
 
@@ -58,12 +59,12 @@ export function parseInteractionToken(token: string): { ownerId: bigint; interac
 }
 
 /** An answer's message data: Discord's message fields, with the answer flags set apart (EPHEMERAL is not a sender flag elsewhere). */
-function answerMessage(data: Record<string, unknown> | undefined, path: string): Message {
+function answerMessage(data: Record<string, unknown> | undefined, path: string, files: readonly UploadedFile[] = []): Message {
   const { flags, ...rest } = data ?? {};
   if (flags !== undefined && flags !== null && (typeof flags !== "number" || !Number.isInteger(flags) || (flags & ~ANSWER_FLAGS) !== 0)) {
     throw new InvalidFieldsError([fieldError(`${path}flags`, "MESSAGE_FLAGS_INVALID", `Only the flags ${ANSWER_FLAGS} may be set here.`)]);
   }
-  const command = sendMessageCommand(rest, 0n);
+  const command = sendMessageCommand(rest, 0n, files);
   return create(MessageSchema, { ...command.message, flags: ((command.message?.flags as number | undefined) ?? 0) | Number(flags ?? 0) } as never);
 }
 
@@ -131,16 +132,31 @@ export class Interactions implements TokenWebhookHandler {
       .catch((err: unknown) => this.logger.info({ err, interactionId: String(created.interactionId) }, "interaction endpoint gave no usable answer"));
   }
 
-  /** POST /interactions/:id/:token/callback. The message made, when there is one. */
-  async callback(interactionId: bigint, token: string, body: unknown): Promise<Message | undefined> {
+  /** The channel of a live interaction (where a callback's files are kept), by its token alone. */
+  async channelOf(interactionId: bigint, token: string): Promise<bigint> {
+    const ids = parseInteractionToken(token);
+    if (!ids || ids.interactionId !== interactionId) throw unknownInteraction();
+    try {
+      return (await this.hook(0n, token, InteractionWebhookAction.CLAIM)).channelId;
+    } catch (err) {
+      if (err instanceof RequestRefusedError) throw unknownInteraction();
+      throw err;
+    }
+  }
+
+  /** POST /interactions/:id/:token/callback, with the multipart form's files. The message made, when there is one. */
+  async callback(interactionId: bigint, token: string, body: unknown, files: readonly UploadedFile[] = []): Promise<Message | undefined> {
     const ids = parseInteractionToken(token);
     if (!ids || ids.interactionId !== interactionId) throw unknownInteraction();
     const input = validate(callbackSchema, body);
+    if (files.length > 0 && input.type !== 4) {
+      throw new InvalidFieldsError([fieldError("files", "INTERACTION_CALLBACK_FILES", "Only a message response (type 4) carries files here.")]);
+    }
     const data = input.data ?? undefined;
     const request = { ownerId: ids.ownerId, interactionId, token, type: input.type } as Parameters<ReturnType<Interactions["owner"]>["respondInteraction"]>[0] & Record<string, unknown>;
     switch (input.type) {
       case 4:
-        request.message = answerMessage(data, "data.");
+        request.message = answerMessage(data, "data.", files);
         break;
       case 5:
         request.message = create(MessageSchema, { flags: Number(data?.flags ?? 0) & EPHEMERAL });
@@ -200,16 +216,16 @@ export class Interactions implements TokenWebhookHandler {
 
   // --- TokenWebhookHandler: /webhooks/:application_id/:token ------------------------------
 
-  async claims(id: bigint, token: string): Promise<boolean> {
-    if (!parseInteractionToken(token)) return false;
+  async claim(id: bigint, token: string): Promise<{ channelId: bigint } | undefined> {
+    if (!parseInteractionToken(token)) return undefined;
     return this.hook(id, token, InteractionWebhookAction.CLAIM).then(
-      () => true,
-      () => false,
+      (claimed) => ({ channelId: claimed.channelId }),
+      () => undefined,
     );
   }
 
-  async execute(id: bigint, token: string, body: unknown, _options: { wait: boolean }): Promise<unknown> {
-    const { message, guildId } = await this.hook(id, token, InteractionWebhookAction.EXECUTE, "@original", answerMessage(body as Record<string, unknown>, ""));
+  async execute(id: bigint, token: string, body: unknown, options: { wait: boolean; files: readonly UploadedFile[] }): Promise<unknown> {
+    const { message, guildId } = await this.hook(id, token, InteractionWebhookAction.EXECUTE, "@original", answerMessage(body as Record<string, unknown>, "", options.files));
     // Interaction follow-ups always answer the message (Discord ignores wait here).
     return this.render(message!, guildId);
   }
@@ -219,8 +235,11 @@ export class Interactions implements TokenWebhookHandler {
     return this.render(message!, guildId);
   }
 
-  async editMessage(id: bigint, token: string, messageId: bigint | "@original", body: unknown): Promise<unknown> {
-    const edit = editMessageCommand(body ?? {}, 0n);
+  async editMessage(id: bigint, token: string, messageId: bigint | "@original", body: unknown, files: readonly UploadedFile[] = []): Promise<unknown> {
+    // New files join the attachments the message has unless the body lists those to keep (as for any edit).
+    const keep = files.length > 0 && !(typeof body === "object" && body !== null && "attachments" in body);
+    const current = keep ? (await this.hook(id, token, InteractionWebhookAction.GET, messageId)).message : undefined;
+    const edit = editMessageCommand(body ?? {}, 0n, files, current?.attachments.map((a) => a.id) ?? []);
     const { message, guildId } = await this.hook(id, token, InteractionWebhookAction.EDIT, messageId, create(MessageSchema, edit.message as never), edit.updateMask?.paths ?? []);
     return this.render(message!, guildId);
   }

@@ -1,8 +1,12 @@
+import fastifyMultipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
+import type { AttachmentFiles } from "../../attachments/attachment-files.js";
 import type { Accounts } from "../../accounts/accounts.js";
 import type { Interactions } from "../../interactions/interactions.js";
 import { requireSession } from "../auth.js";
 import { pathSnowflake } from "../path-ids.js";
+import { answerRefusals } from "../refusals.js";
+import { settleRefusedForm, withMessageForm } from "../multipart.js";
 
 type CallbackParams = { Params: { interaction_id: string; token: string }; Querystring: { with_response?: string } };
 
@@ -12,8 +16,12 @@ type CallbackParams = { Params: { interaction_id: string; token: string }; Query
  * Discord: the token is the credential). Follow-ups under /webhooks/:application_id/:token
  * belong to the webhook routes, which reach Interactions as their TokenWebhookHandler.
  */
-export function interactionRoutes(accounts: Accounts, interactions: Interactions) {
+export function interactionRoutes(accounts: Accounts, interactions: Interactions, attachments: AttachmentFiles) {
   return async (app: FastifyInstance) => {
+    await app.register(fastifyMultipart, { throwFileSizeLimit: false });
+    // Refusals of the interaction side (unknown interaction or token) in Discord's format.
+    answerRefusals(app);
+
     app.post("/interactions", async (request, reply) => {
       const session = await requireSession(accounts, request);
       await interactions.invoke(session, request.body ?? {});
@@ -22,7 +30,18 @@ export function interactionRoutes(accounts: Accounts, interactions: Interactions
 
     app.post<CallbackParams>("/interactions/:interaction_id/:token/callback", async (request, reply) => {
       const interactionId = pathSnowflake("interaction_id", request.params.interaction_id);
-      const message = await interactions.callback(interactionId, request.params.token, request.body ?? {});
+      const token = request.params.token;
+      // Files of a multipart answer are kept in the interaction's channel, which its owner names.
+      let channelId = 0n;
+      if (request.isMultipart()) {
+        try {
+          channelId = await interactions.channelOf(interactionId, token);
+        } catch (err) {
+          await settleRefusedForm(request, reply);
+          throw err;
+        }
+      }
+      const message = await withMessageForm(request, reply, channelId, attachments, ({ body, files }) => interactions.callback(interactionId, token, body ?? {}, files));
       if (request.query.with_response !== "true") return reply.code(204).send();
       // Discord's InteractionCallbackResponse, when asked for.
       return {

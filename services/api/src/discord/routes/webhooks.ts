@@ -13,6 +13,7 @@ import { unknownWebhook, type Webhooks } from "../../webhooks/webhooks.js";
 import { requireSession } from "../auth.js";
 import { withMessageForm, type MessageForm } from "../multipart.js";
 import { pathSnowflake } from "../path-ids.js";
+import { answerRefusals } from "../refusals.js";
 import type { TokenWebhookHandler } from "../token-webhooks.js";
 import { lookUpUsers } from "../user-lookup.js";
 
@@ -47,12 +48,13 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
    * The channel webhook of a token route, or the interaction handler that claims the pair
    * (undefined webhook); 10015 when neither.
    */
-  const resolve = async (params: { webhook_id: string; token: string }): Promise<{ webhook: Webhook; token: string } | { handler: TokenWebhookHandler; id: bigint; token: string }> => {
+  const resolve = async (params: { webhook_id: string; token: string }): Promise<{ webhook: Webhook; token: string } | { handler: TokenWebhookHandler; id: bigint; token: string; channelId: bigint }> => {
     const id = pathSnowflake("webhook_id", params.webhook_id);
     const token = params.token;
     const webhook = await webhooks.find(id);
     if (webhook) return { webhook: await webhooks.withToken(id, token), token };
-    if (tokenWebhooks && (await tokenWebhooks.claims(id, token))) return { handler: tokenWebhooks, id, token };
+    const claimed = tokenWebhooks && (await tokenWebhooks.claim(id, token));
+    if (claimed) return { handler: tokenWebhooks, id, token, channelId: claimed.channelId };
     throw unknownWebhook();
   };
 
@@ -67,6 +69,8 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
 
   return async (app: FastifyInstance) => {
     await app.register(fastifyMultipart, { throwFileSizeLimit: false });
+    // Refusals of the interaction side (unknown interaction or token) in Discord's format.
+    answerRefusals(app);
 
     app.post<{ Params: { channel_id: string } }>("/channels/:channel_id/webhooks", async (request) => {
       const session = await requireSession(accounts, request);
@@ -132,7 +136,8 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
       const wait = queryFlag(request.query.wait);
       const found = await resolve(request.params);
       if (!("webhook" in found)) {
-        const answer = await found.handler.execute(found.id, found.token, request.body, { wait });
+        const { handler, id, token, channelId } = found;
+        const answer = await withMessageForm(request, reply, channelId, attachments, ({ body, files }) => handler.execute(id, token, body, { wait, files }));
         return answer === undefined ? reply.code(204).send() : answer;
       }
       const { webhook, token } = found;
@@ -153,7 +158,10 @@ export function webhookRoutes({ accounts, webhooks, attachments, tokenWebhooks }
 
     app.patch<TokenMessageParams>(messagePath, async (request, reply) => {
       const found = await resolve(request.params);
-      if (!("webhook" in found)) return found.handler.editMessage(found.id, found.token, messageIdOf(request.params.message_id), request.body);
+      if (!("webhook" in found)) {
+        const { handler, id, token, channelId } = found;
+        return withMessageForm(request, reply, channelId, attachments, ({ body, files }) => handler.editMessage(id, token, messageIdOf(request.params.message_id), body, files));
+      }
       const { webhook, token } = found;
       const messageId = webhookMessageId(request.params.message_id);
       const current = await webhooks.getMessage(webhook, messageId);
