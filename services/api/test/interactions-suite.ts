@@ -398,6 +398,19 @@ export function describeInteractions(mode: string, start: () => Promise<ChorusUn
         assert.equal(submitted.status, 204, JSON.stringify(submitted.body));
         await ownerSession.next("the modal's answer", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "Thanks: forty-two");
 
+        // A modal is answered once, only with its own inputs, and only if it was shown.
+        const submit = (data: Record<string, unknown>) => invoke(s.owner.token, { type: 5, application_id: s.app.id, channel_id: s.channelId, data });
+        const answer = (customId: string, value: string) => ({ custom_id: "survey", components: [{ type: 1, components: [{ type: 4, custom_id: customId, value }] }] });
+        assert.deepEqual(formErrorCodes((await submit(answer("answer", "again"))).body.errors), { "data.custom_id": "MODAL_NOT_FOUND" });
+        assert.deepEqual(formErrorCodes((await submit({ ...answer("answer", "x"), custom_id: "never-shown" })).body.errors), { "data.custom_id": "MODAL_NOT_FOUND" });
+        assert.equal((await command("form", undefined, "form-nonce-2")).status, 204);
+        await ownerSession.next("the modal again", (d) => d.t === "INTERACTION_MODAL_CREATE" && d.d.nonce === "form-nonce-2");
+        assert.deepEqual(formErrorCodes((await submit(answer("forged", "x"))).body.errors), { "data.components.0.components.0.custom_id": "COMPONENT_NOT_FOUND" });
+        assert.deepEqual(formErrorCodes((await submit(answer("answer", ""))).body.errors), { "data.components.0.components.0.value": "BASE_TYPE_REQUIRED" });
+        // The refusals did not use the modal up.
+        assert.equal((await submit(answer("answer", "at last"))).status, 204);
+        await ownerSession.next("the second answer", (d) => d.t === "MESSAGE_CREATE" && d.d.content === "Thanks: at last");
+
         const auto = await invoke(s.owner.token, {
           type: 4,
           application_id: s.app.id,

@@ -27,7 +27,11 @@ import { Codes, guildError, invalidField, missingAccess, missingPermissions, ref
 import type { GuildHost } from "./guild-host.js";
 import type { GuildMessages } from "./guild-messages.js";
 import { commandTargets, resolvedData, selectTargets, targetUserIds } from "./interaction-resolved.js";
-import { checkComponentInteraction } from "./interaction-rules.js";
+import { checkComponentInteraction, checkModalSubmit } from "./interaction-rules.js";
+
+function modalKey(actorId: bigint, applicationId: bigint, channelId: bigint, customId: unknown): string {
+  return `${actorId}:${applicationId}:${channelId}:${String(customId)}`;
+}
 
 function withoutResolved(data: JsonObject): JsonObject {
   const { resolved: _given, ...rest } = data;
@@ -99,6 +103,8 @@ function sameToken(a: string, b: string): boolean {
  */
 export class GuildInteractions {
   private readonly live = new Map<bigint, Live>();
+  /** Modals shown and not yet submitted, by person, application, channel and custom_id (single use). */
+  private readonly modals = new Map<string, { components: unknown[]; expiresAt: number }>();
   private readonly sweep: NodeJS.Timeout;
 
   constructor(
@@ -116,6 +122,7 @@ export class GuildInteractions {
     this.sweep = setInterval(() => {
       const now = Date.now();
       for (const [id, live] of this.live) if (live.expiresAt <= now) this.forget(id);
+      for (const [key, modal] of this.modals) if (modal.expiresAt <= now) this.modals.delete(key);
     }, 60_000);
     this.sweep.unref();
   }
@@ -157,7 +164,14 @@ export class GuildInteractions {
         throw invalidField("message_id", "INTERACTION_APPLICATION_MISMATCH: The message was not sent by this application.");
       }
       checkComponentInteraction(message.components, data);
-    } else if (req.type !== Type.Command && req.type !== Type.Autocomplete && req.type !== Type.ModalSubmit) {
+    } else if (req.type === Type.ModalSubmit) {
+      // Only a modal this application showed this person here, once.
+      const key = modalKey(req.actorId, req.applicationId, req.channelId, data.custom_id);
+      const modal = this.modals.get(key);
+      if (!modal || modal.expiresAt <= Date.now()) throw invalidField("data.custom_id", `MODAL_NOT_FOUND: No modal "${String(data.custom_id)}" was shown to you here.`);
+      checkModalSubmit(modal.components, data);
+      this.modals.delete(key);
+    } else if (req.type !== Type.Command && req.type !== Type.Autocomplete) {
       throw invalidField("type", `Interaction type ${req.type} cannot be created.`);
     }
     const id = this.options.ids.next();
@@ -306,6 +320,10 @@ export class GuildInteractions {
           this.signal(live, "APPLICATION_COMMAND_AUTOCOMPLETE_RESPONSE", { nonce: live.nonce || null, choices: data.choices ?? [] }, live.actorId);
           break;
         case Callback.Modal:
+          this.modals.set(modalKey(live.actorId, live.applicationId, live.channelId, data.custom_id), {
+            components: Array.isArray(data.components) ? (data.components as unknown[]) : [],
+            expiresAt: Date.now() + this.options.times.lifetimeMs,
+          });
           this.signal(live, "INTERACTION_MODAL_CREATE", { id: String(live.id), nonce: live.nonce || null, channel_id: String(live.channelId), application_id: String(live.applicationId), custom_id: data.custom_id, title: data.title, components: data.components }, live.actorId);
           break;
       }

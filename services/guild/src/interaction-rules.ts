@@ -57,3 +57,41 @@ export function checkComponentInteraction(components: readonly unknown[], data: 
   });
   if (new Set(values).size !== values.length) throw invalidField("data.values", "COMPONENT_SELECT_DUPLICATE_VALUE: Values must be distinct.");
 }
+
+/**
+ * The checks of a modal submission against the modal the application showed that person: each
+ * submitted component is one of the modal's (by custom_id), a text input's value is a string
+ * within the input's min_length/max_length (and present when required), and every required
+ * input is there. Each refusal is a 50035 naming the field of the submission's `data`.
+ */
+export function checkModalSubmit(shown: readonly unknown[], data: Json): void {
+  const inputs = componentsById(shown);
+  const answered = new Set<string>();
+  const walk = (list: unknown, path: string) => {
+    if (list === undefined) return;
+    if (!Array.isArray(list)) throw invalidField(path, "BASE_TYPE_ARRAY: Must be an array.");
+    list.forEach((item, i) => {
+      const at = `${path}.${i}`;
+      if (typeof item !== "object" || item === null) throw invalidField(at, "DICT_TYPE_CONVERT: Only dictionaries may be used in a DictType");
+      const component = item as Json;
+      if (Array.isArray(component.components)) return walk(component.components, `${at}.components`);
+      if (typeof component.component === "object" && component.component !== null) return walk([component.component], `${at}.component`);
+      const id = component.custom_id;
+      const input = typeof id === "string" ? inputs.get(id) : undefined;
+      if (!input) throw invalidField(`${at}.custom_id`, `COMPONENT_NOT_FOUND: The modal has no component "${String(id)}".`);
+      answered.add(id as string);
+      if (input.type !== 4) return;
+      const value = component.value;
+      if (typeof value !== "string") throw invalidField(`${at}.value`, "BASE_TYPE_STRING: Must be a string.");
+      const length = [...value].length;
+      const min = typeof input.min_length === "number" ? input.min_length : 0;
+      const max = typeof input.max_length === "number" ? input.max_length : 4000;
+      if (length < min || length > max) throw invalidField(`${at}.value`, `BASE_TYPE_BAD_LENGTH: Must be between ${min} and ${max} in length.`);
+      if (input.required !== false && length === 0) throw invalidField(`${at}.value`, "BASE_TYPE_REQUIRED: This field is required");
+    });
+  };
+  walk(data.components, "data.components");
+  for (const [id, input] of inputs) {
+    if (input.type === 4 && input.required !== false && !answered.has(id)) throw invalidField("data.components", `BASE_TYPE_REQUIRED: The input "${id}" is required.`);
+  }
+}
