@@ -19,7 +19,7 @@ const args = process.argv.slice(2);
 const scenario = args[0] && !args[0].startsWith('-') ? args[0] : undefined;
 const helpOnly = !scenario || args.includes('--help') || args.includes('-h');
 
-setup({ native: "required" });
+setup({ native: 'required' });
 
 let infra = { env: {}, started: [], components: {} };
 const targetsRunningServer = args.some((a) => a === '--target' || a.startsWith('--target='));

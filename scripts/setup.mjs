@@ -25,16 +25,19 @@ export function ensureInstalled() {
   run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], 'installed dependencies (npm ci)');
 }
 
+/** Feeds every file under `dir` that `keep` accepts (path and bytes, in a stable order) into `hash`; `skip` names folders left out. */
+function hashTree(hash, dir, keep = () => true, skip = new Set()) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!skip.has(entry.name)) hashTree(hash, path, keep, skip);
+    } else if (keep(entry.name)) hash.update(path.slice(root.length)).update(readFileSync(path));
+  }
+}
+
 function protoFingerprint() {
   const hash = createHash('sha256');
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.proto')) hash.update(path.slice(root.length)).update(readFileSync(path));
-    }
-  };
-  walk(join(root, 'proto'));
+  hashTree(hash, join(root, 'proto'), (name) => name.endsWith('.proto'));
   hash.update(readFileSync(join(root, 'buf.gen.yaml')));
   hash.update(readFileSync(join(root, 'node_modules', '@bufbuild', 'protoc-gen-es', 'package.json')));
   return hash.digest('hex');
@@ -54,16 +57,8 @@ export function build() {
 
 function nativeFingerprint() {
   const hash = createHash('sha256');
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name !== 'build' && entry.name !== 'target') walk(path);
-      } else hash.update(path.slice(root.length)).update(readFileSync(path));
-    }
-  };
   for (const file of ['Cargo.toml', 'Cargo.lock']) hash.update(file).update(readFileSync(join(root, file)));
-  for (const crate of nativeCrates) walk(join(root, crate));
+  for (const crate of nativeCrates) hashTree(hash, join(root, crate), undefined, new Set(['build', 'target']));
   return hash.digest('hex');
 }
 

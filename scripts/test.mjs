@@ -40,7 +40,7 @@ function findTests(kind) {
     .sort();
 }
 
-setup({ native: "required" });
+setup({ native: 'required' });
 const unit = wantUnit ? findTests('src') : [];
 const integration = wantIntegration ? findTests('test') : [];
 const files = [...unit, ...integration];

@@ -82,7 +82,17 @@ export class NativeHttp2Origin implements Http2Connection {
       this.waiting.delete(id);
       const status = answers[i + 1] as number;
       if (status === 0) waiting.reject(new Error(answers[i + 3] as string));
-      else waiting.resolve({ status, headers: parseHead(answers[i + 2] as string), body: answers[i + 3] as string });
+      else {
+        // Headers are read only for retries (Retry-After): parsed when asked for, not per push.
+        const head = answers[i + 2] as string;
+        waiting.resolve({
+          status,
+          body: answers[i + 3] as string,
+          get headers() {
+            return parseHead(head);
+          },
+        });
+      }
     }
   }
 

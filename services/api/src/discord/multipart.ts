@@ -133,7 +133,8 @@ export async function settleRefusedForm(request: FastifyRequest, reply: FastifyR
 
 /**
  * A message route's body, JSON or multipart, handed to `run`. Multipart files are stored as they
- * arrive (after `beforeFiles`, e.g. a permission check, so a refusal costs no upload); a form
+ * arrive (after `beforeFiles`, e.g. a permission check, so a refusal costs no upload) in
+ * `channelId`'s folder (a function when the channel takes a lookup, made only for a form); a form
  * refused midway is settled (settleRefusedForm) and, if `run` is refused, its files are deleted
  * again. When the outcome is unknown (the mesh failed under it) they stay: the message may have
  * been stored with them.
@@ -141,7 +142,7 @@ export async function settleRefusedForm(request: FastifyRequest, reply: FastifyR
 export async function withMessageForm<T>(
   request: FastifyRequest,
   reply: FastifyReply,
-  channelId: bigint,
+  channelId: bigint | (() => Promise<bigint>),
   attachments: AttachmentFiles,
   run: (form: MessageForm) => Promise<T>,
   beforeFiles?: () => Promise<void>,
@@ -150,7 +151,9 @@ export async function withMessageForm<T>(
   if (request.isMultipart()) {
     try {
       await beforeFiles?.();
-      form = await readMessageForm(request, channelId, attachments);
+      // A channel that must be asked for (an interaction's) is asked only when files come.
+      const channel = typeof channelId === "bigint" ? channelId : await channelId();
+      form = await readMessageForm(request, channel, attachments);
     } catch (err) {
       await settleRefusedForm(request, reply);
       throw err;

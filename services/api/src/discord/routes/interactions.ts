@@ -6,7 +6,7 @@ import type { Interactions } from "../../interactions/interactions.js";
 import { requireSession } from "../auth.js";
 import { pathSnowflake } from "../path-ids.js";
 import { answerRefusals } from "../refusals.js";
-import { settleRefusedForm, withMessageForm } from "../multipart.js";
+import { withMessageForm } from "../multipart.js";
 
 type CallbackParams = { Params: { interaction_id: string; token: string }; Querystring: { with_response?: string } };
 
@@ -32,15 +32,7 @@ export function interactionRoutes(accounts: Accounts, interactions: Interactions
       const interactionId = pathSnowflake("interaction_id", request.params.interaction_id);
       const token = request.params.token;
       // Files of a multipart answer are kept in the interaction's channel, which its owner names.
-      let channelId = 0n;
-      if (request.isMultipart()) {
-        try {
-          channelId = await interactions.channelOf(interactionId, token);
-        } catch (err) {
-          await settleRefusedForm(request, reply);
-          throw err;
-        }
-      }
+      const channelId = () => interactions.channelOf(interactionId, token);
       const message = await withMessageForm(request, reply, channelId, attachments, ({ body, files }) => interactions.callback(interactionId, token, body ?? {}, files));
       if (request.query.with_response !== "true") return reply.code(204).send();
       // Discord's InteractionCallbackResponse, when asked for.
